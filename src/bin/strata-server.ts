@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseCommandLine } from '../config.js';
+import { createLogger } from '../log.js';
+import { configFrom, createNode } from '../node.js';
+import { realRuntime } from '../runtime/index.js';
+
+/** redis-server compatible entry point: `strata-server [redis.conf] [--option value ...]`. */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--version' || args[0] === '-v') {
+    process.stdout.write('Strata server v=0.1.0 (Redis 7.0 compatible)\n');
+    return;
+  }
+  let config;
+  try {
+    const directives = parseCommandLine(args, (file) => readFileSync(file, 'utf8'));
+    config = configFrom(directives);
+    if (args[0] && !args[0].startsWith('--')) config.file = args[0];
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger({
+    level: config.get('loglevel'),
+    file: config.get('logfile') || undefined,
+    pretty: process.stdout.isTTY === true,
+  });
+  const node = createNode({ runtime: realRuntime(config.file), config, log });
+  let stopping = false;
+  const shutdown = (reason: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason }, 'Shutting down');
+    node
+      .stop()
+      .then(() => {
+        log.info('Strata is now ready to exit, bye bye...');
+        log.flush?.();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+  };
+  node.onShutdown(() => shutdown('SHUTDOWN command'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await node.start();
+  } catch (err) {
+    log.error({ err }, 'could not start');
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,30 @@
+import { bitCommands } from './bits.js';
+import { clientCommands } from './client.js';
+import { connectionCommands } from './connection.js';
+import { expireCommands } from './expire.js';
+import { introspectionCommands } from './introspection.js';
+import { keyCommands } from './keys.js';
+import { serverCommands } from './server.js';
+import { stringCommands } from './strings.js';
+import { CommandTable } from './table.js';
+import type { CommandSpec } from './types.js';
+
+/** Every command module's specs. */
+export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
+  ...connectionCommands,
+  ...clientCommands,
+  ...stringCommands,
+  ...bitCommands,
+  ...keyCommands,
+  ...expireCommands,
+  ...serverCommands,
+  ...introspectionCommands,
+];
+
+let shared: CommandTable | null = null;
+
+/** The process-wide command table (immutable once built). */
+export function commandTable(): CommandTable {
+  shared ??= new CommandTable(ALL_COMMAND_SPECS);
+  return shared;
+}

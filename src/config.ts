@@ -1,0 +1,241 @@
+import { splitArgs } from './protocol/parser.js';
+
+/**
+ * Every option of a node: its redis.conf name, type, default and validation.
+ * Command-line flags (--port 7000), a redis.conf-style file and CONFIG SET all
+ * go through the same table, so they accept and reject exactly the same input.
+ */
+export type OptionType = 'int' | 'memory' | 'bool' | 'string' | 'enum' | 'list';
+
+export interface OptionSpec {
+  name: string;
+  type: OptionType;
+  default: string;
+  aliases?: string[];
+  min?: number;
+  max?: number;
+  values?: string[];
+  /** Only settable at startup (CONFIG SET refuses it). */
+  immutable?: boolean;
+  /** Checked after type validation; returns an error text or null. */
+  validate?: (value: string) => string | null;
+}
+
+const INT_MAX = 2147483647;
+const LLONG_MAX = Number.MAX_SAFE_INTEGER;
+
+export const OPTIONS: OptionSpec[] = [
+  { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, immutable: true },
+  { name: 'bind', type: 'list', default: '127.0.0.1', immutable: true },
+  { name: 'bind-source-addr', type: 'string', default: '', immutable: true },
+  { name: 'protected-mode', type: 'bool', default: 'yes' },
+  { name: 'tcp-backlog', type: 'int', default: '511', min: 0, max: INT_MAX, immutable: true },
+  { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: INT_MAX },
+  { name: 'timeout', type: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'requirepass', type: 'string', default: '' },
+  { name: 'databases', type: 'int', default: '16', min: 1, max: INT_MAX, immutable: true },
+  { name: 'maxclients', type: 'int', default: '10000', min: 1, max: INT_MAX },
+  { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: LLONG_MAX },
+  { name: 'client-query-buffer-limit', type: 'memory', default: '1073741824', min: 1024 * 1024, max: LLONG_MAX },
+  { name: 'client-output-buffer-limit', type: 'string', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60' },
+  { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: LLONG_MAX },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] },
+  { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64 },
+  { name: 'hz', type: 'int', default: '10', min: 0, max: INT_MAX },
+  { name: 'dynamic-hz', type: 'bool', default: 'yes' },
+  { name: 'active-expire-effort', type: 'int', default: '1', min: 1, max: 10 },
+  { name: 'loglevel', type: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
+  { name: 'logfile', type: 'string', default: '', immutable: true },
+  { name: 'daemonize', type: 'bool', default: 'no', immutable: true },
+  { name: 'pidfile', type: 'string', default: '', immutable: true },
+  { name: 'dir', type: 'string', default: '.' },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb' },
+  { name: 'save', type: 'string', default: '' },
+  { name: 'appendonly', type: 'bool', default: 'no' },
+  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },
+  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
+  { name: 'slowlog-log-slower-than', type: 'int', default: '10000', min: -1, max: LLONG_MAX },
+  { name: 'slowlog-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'latency-monitor-threshold', type: 'int', default: '0', min: 0, max: LLONG_MAX },
+  { name: 'latency-tracking', type: 'bool', default: 'yes' },
+  { name: 'notify-keyspace-events', type: 'string', default: '' },
+  { name: 'lazyfree-lazy-eviction', type: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-expire', type: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-server-del', type: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-user-del', type: 'bool', default: 'no' },
+  { name: 'lazyfree-lazy-user-flush', type: 'bool', default: 'no' },
+  { name: 'replica-read-only', type: 'bool', default: 'yes', aliases: ['slave-read-only'] },
+  { name: 'io-threads', type: 'int', default: '1', min: 1, max: 128, immutable: true },
+  { name: 'enable-debug-command', type: 'enum', default: 'yes', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'enable-protected-configs', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'list-max-listpack-size', type: 'int', default: '-2', min: -5, max: INT_MAX, aliases: ['list-max-ziplist-size'] },
+  { name: 'list-compress-depth', type: 'int', default: '0', min: 0, max: INT_MAX },
+  { name: 'hash-max-listpack-entries', type: 'int', default: '128', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-entries'] },
+  { name: 'hash-max-listpack-value', type: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['hash-max-ziplist-value'] },
+  { name: 'set-max-intset-entries', type: 'int', default: '512', min: 0, max: LLONG_MAX },
+  { name: 'zset-max-listpack-entries', type: 'int', default: '128', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-entries'] },
+  { name: 'zset-max-listpack-value', type: 'int', default: '64', min: 0, max: LLONG_MAX, aliases: ['zset-max-ziplist-value'] },
+  { name: 'stream-node-max-bytes', type: 'memory', default: '4096', min: 0, max: LLONG_MAX },
+  { name: 'stream-node-max-entries', type: 'int', default: '100', min: 0, max: LLONG_MAX },
+  { name: 'activerehashing', type: 'bool', default: 'yes' },
+  { name: 'lfu-log-factor', type: 'int', default: '10', min: 0, max: INT_MAX },
+  { name: 'lfu-decay-time', type: 'int', default: '1', min: 0, max: INT_MAX },
+  { name: 'busy-reply-threshold', type: 'int', default: '5000', min: 0, max: LLONG_MAX, aliases: ['lua-time-limit'] },
+  { name: 'cluster-enabled', type: 'bool', default: 'no', immutable: true },
+  { name: 'peers', type: 'string', default: '', immutable: true },
+  { name: 'bus-port', type: 'int', default: '0', min: 0, max: 65535, immutable: true },
+];
+
+const BY_NAME = new Map<string, OptionSpec>();
+for (const o of OPTIONS) {
+  BY_NAME.set(o.name, o);
+  for (const a of o.aliases ?? []) BY_NAME.set(a, o);
+}
+
+export function findOption(name: string): OptionSpec | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Redis's memtoull: "1gb", "512mb", "100k" (k=1000, kb=1024...). Returns NaN when malformed. */
+export function parseMemory(text: string): number {
+  const m = /^(-?\d+)([a-z]*)$/i.exec(text.trim());
+  if (!m) return NaN;
+  const units: Record<string, number> = { '': 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 * 1024, g: 1e9, gb: 1024 * 1024 * 1024 };
+  const mult = units[m[2]!.toLowerCase()];
+  if (mult === undefined) return NaN;
+  return Number(m[1]) * mult;
+}
+
+/** Normalises and validates a value for an option; returns [canonical value, null] or [null, error]. */
+export function validateOption(spec: OptionSpec, raw: string): [string, null] | [null, string] {
+  let value = raw;
+  switch (spec.type) {
+    case 'bool': {
+      const v = raw.toLowerCase();
+      if (v !== 'yes' && v !== 'no') return [null, 'argument must be \'yes\' or \'no\''];
+      value = v;
+      break;
+    }
+    case 'int':
+    case 'memory': {
+      const n = spec.type === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) return [null, spec.type === 'memory' ? 'argument must be a memory value' : 'argument couldn\'t be parsed into an integer'];
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        return [null, `argument must be between ${spec.min} and ${spec.max} inclusive`];
+      }
+      value = String(n);
+      break;
+    }
+    case 'enum': {
+      const v = raw.toLowerCase();
+      if (!spec.values!.includes(v)) return [null, `argument(s) must be one of the following: ${spec.values!.join(', ')}`];
+      value = v;
+      break;
+    }
+    default:
+      break;
+  }
+  const err = spec.validate?.(value) ?? null;
+  return err ? [null, err] : [value, null];
+}
+
+export type ConfigListener = (name: string, value: string) => void;
+
+/** The node's live configuration. */
+export class Config {
+  private readonly values = new Map<string, string>();
+  private readonly listeners: ConfigListener[] = [];
+  /** Options given explicitly (CONFIG REWRITE writes these). */
+  readonly explicit = new Set<string>();
+  /** The config file the node was started with, if any. */
+  file = '';
+
+  constructor() {
+    for (const o of OPTIONS) this.values.set(o.name, o.default);
+  }
+
+  get(name: string): string {
+    const spec = findOption(name);
+    if (!spec) throw new Error(`unknown option ${name}`);
+    return this.values.get(spec.name)!;
+  }
+
+  int(name: string): number {
+    return Number(this.get(name));
+  }
+
+  bool(name: string): boolean {
+    return this.get(name) === 'yes';
+  }
+
+  onChange(listener: ConfigListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Sets a validated value; returns an error text, or null. */
+  set(name: string, raw: string, fromCommand = false): string | null {
+    const spec = findOption(name);
+    if (!spec) return `Unknown option '${name}'`;
+    if (fromCommand && spec.immutable) return "can't set immutable config";
+    const [value, err] = validateOption(spec, raw);
+    if (err !== null) return err;
+    this.values.set(spec.name, value);
+    this.explicit.add(spec.name);
+    for (const l of this.listeners) l(spec.name, value);
+    return null;
+  }
+
+  /** name -> value of every option matching a glob (CONFIG GET). */
+  entries(): [string, string][] {
+    return OPTIONS.map((o) => [o.name, this.values.get(o.name)!]);
+  }
+
+  /** redis.conf text of the explicitly set options (CONFIG REWRITE). */
+  render(): string {
+    const lines: string[] = [];
+    for (const name of this.explicit) lines.push(`${name} ${quoteConfValue(this.values.get(name)!)}`);
+    return `# Generated by CONFIG REWRITE\n${lines.join('\n')}\n`;
+  }
+}
+
+function quoteConfValue(v: string): string {
+  if (v === '') return '""';
+  return /[\s"'\\]/.test(v) ? JSON.stringify(v) : v;
+}
+
+/**
+ * Reads redis-server style arguments: an optional config file path first,
+ * then `--name value [value ...]` pairs. Returns [name, value] pairs in order
+ * (file directives first, so the command line overrides the file).
+ */
+export function parseCommandLine(args: readonly string[], readFile: (path: string) => string): [string, string][] {
+  const out: [string, string][] = [];
+  let i = 0;
+  if (args.length > 0 && !args[0]!.startsWith('--')) {
+    out.push(...parseConfigText(readFile(args[0]!)));
+    i = 1;
+  }
+  while (i < args.length) {
+    const arg = args[i]!;
+    if (!arg.startsWith('--')) throw new Error(`Invalid argument '${arg}': options start with --`);
+    const name = arg.slice(2);
+    const values: string[] = [];
+    i++;
+    while (i < args.length && !args[i]!.startsWith('--')) values.push(args[i++]!);
+    out.push([name, values.join(' ')]);
+  }
+  return out;
+}
+
+/** Parses redis.conf text: one directive per line, # comments, quoted values. */
+export function parseConfigText(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const parts = splitArgs(line);
+    if (parts === null || parts.length === 0) throw new Error(`Bad directive or wrong number of arguments: ${line}`);
+    out.push([parts[0]!.toLowerCase(), parts.slice(1).join(' ')]);
+  }
+  return out;
+}

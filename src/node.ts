@@ -1,0 +1,31 @@
+import { commandTable } from './commands/index.js';
+import { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Runtime } from './runtime/index.js';
+import { Server } from './server/server.js';
+
+export interface NodeOptions {
+  runtime: Runtime;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * Builds a Strata node from its seams. Production passes the real runtime;
+ * the simulator passes virtual time, network and disk.
+ */
+export function createNode(options: NodeOptions): Server {
+  return new Server(options.runtime, options.config, options.log, commandTable());
+}
+
+/** A Config from [name, value] directives; throws with redis-server's message on a bad one. */
+export function configFrom(directives: readonly [string, string][]): Config {
+  const config = new Config();
+  for (const [name, value] of directives) {
+    const err = config.set(name, value);
+    if (err !== null) {
+      throw new Error(`*** FATAL CONFIG FILE ERROR *** '${name} ${value}': ${err}`);
+    }
+  }
+  return config;
+}

@@ -1,0 +1,315 @@
+/**
+ * Incremental server-side RESP request parser (multibulk and inline), with the
+ * limits and error texts of Redis 7.0 (networking.c: processMultibulkBuffer,
+ * processInlineBuffer).
+ *
+ * Arguments are produced as latin1 strings: one byte per char, so binary safe,
+ * cheaper to create than Buffer views and compact when stored. A bulk argument
+ * larger than BIG_ARG_BYTES is accumulated in a buffer of its exact size so
+ * that a large value arriving in many chunks is copied once, not quadratically.
+ */
+
+/** Longest line (inline request or a multibulk/bulk header) without a newline. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** V8 cannot hold a one-byte string longer than this. */
+export const MAX_STRING_ARG_BYTES = (1 << 29) - 24;
+const BIG_ARG_BYTES = 32 * 1024;
+const CR = 13;
+const LF = 10;
+
+export interface ParserLimits {
+  /** proto-max-bulk-len */
+  maxBulkBytes: number;
+  /** Multibulk length / bulk length allowed before AUTH (Redis: 10 and 16384). */
+  requireAuth: () => boolean;
+}
+
+/** Outcome of one parse step. */
+export const enum ParseStatus {
+  /** A complete command is in `argv`. */
+  Command,
+  /** More bytes are needed. */
+  NeedMore,
+  /** A protocol error: reply `error` and close the connection. */
+  Error,
+}
+
+export class RequestParser {
+  /** Unparsed bytes (the tail of the last chunk(s)). */
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments still expected in the current multibulk; 0 when between commands. */
+  private argsLeft = 0;
+  /** Length of the bulk being read, or -1 when a `$` header is expected. */
+  private bulkLen = -1;
+  private argv: string[] = [];
+  /** Destination for a big bulk argument being filled across chunks. */
+  private bigArg: Buffer | null = null;
+  private bigArgFilled = 0;
+
+  /** The command produced by the last `next()` that returned Command. */
+  command: string[] = [];
+  /** The error text when `next()` returned Error. */
+  error = '';
+
+  constructor(private readonly limits: ParserLimits) {}
+
+  /** Bytes received but not yet consumed (for client-query-buffer-limit and CLIENT LIST qbuf). */
+  get pendingBytes(): number {
+    return this.buf.length - this.pos + (this.bigArg ? this.bigArgFilled : 0);
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.bigArg !== null) {
+      chunk = this.fillBigArg(chunk);
+      if (chunk.length === 0) return;
+    }
+    if (chunk.length === 0) return;
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    }
+    this.pos = 0;
+  }
+
+  /** Parses the next command out of the buffered bytes. */
+  next(): ParseStatus {
+    if (this.bigArg !== null) return ParseStatus.NeedMore;
+    // A big final argument completed the command inside feed().
+    if (this.argsLeft === 0 && this.argv.length > 0) return this.emit(this.argv);
+    if (this.argsLeft === 0) {
+      if (this.pos >= this.buf.length) return this.drained();
+      if (this.buf[this.pos] !== 0x2a /* '*' */) return this.parseInline();
+      const status = this.parseMultibulkHeader();
+      if (status !== ParseStatus.Command) return status;
+      if (this.argsLeft === 0) return this.next(); // "*0" or "*-1": nothing to run
+    }
+    return this.parseBulks();
+  }
+
+  private drained(): ParseStatus {
+    this.buf = EMPTY;
+    this.pos = 0;
+    return ParseStatus.NeedMore;
+  }
+
+  private fail(message: string): ParseStatus {
+    this.error = message;
+    this.buf = EMPTY;
+    this.pos = 0;
+    return ParseStatus.Error;
+  }
+
+  /** Reads "<prefix><integer>\r\n" at pos; returns the integer, NaN if malformed, or null if incomplete. */
+  private readHeaderLine(tooBigMessage: string): number | null | string {
+    const nl = this.buf.indexOf(CR, this.pos);
+    if (nl < 0 || nl + 1 >= this.buf.length) {
+      if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return tooBigMessage;
+      return null;
+    }
+    const value = parseHeaderInt(this.buf, this.pos + 1, nl);
+    this.pos = nl + 2;
+    return value;
+  }
+
+  private parseMultibulkHeader(): ParseStatus {
+    const n = this.readHeaderLine('Protocol error: too big mbulk count string');
+    if (n === null) return ParseStatus.NeedMore;
+    if (typeof n === 'string') return this.fail(n);
+    if (Number.isNaN(n) || n > 1024 * 1024 * 1024) return this.fail('Protocol error: invalid multibulk length');
+    if (n > 10 && this.limits.requireAuth()) return this.fail('Protocol error: unauthenticated multibulk length');
+    this.argsLeft = n > 0 ? n : 0;
+    this.argv = [];
+    this.bulkLen = -1;
+    return ParseStatus.Command;
+  }
+
+  private parseBulks(): ParseStatus {
+    const buf = this.buf;
+    while (this.argsLeft > 0) {
+      if (this.bulkLen < 0) {
+        if (this.pos >= buf.length) return ParseStatus.NeedMore;
+        if (buf[this.pos] !== 0x24 /* '$' */) {
+          return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
+        }
+        const len = this.readHeaderLine('Protocol error: too big bulk count string');
+        if (len === null) return ParseStatus.NeedMore;
+        if (typeof len === 'string') return this.fail(len);
+        if (Number.isNaN(len) || len < 0 || len > this.limits.maxBulkBytes || len > MAX_STRING_ARG_BYTES) {
+          return this.fail('Protocol error: invalid bulk length');
+        }
+        if (len > 16384 && this.limits.requireAuth()) return this.fail('Protocol error: unauthenticated bulk length');
+        this.bulkLen = len;
+        if (len >= BIG_ARG_BYTES && buf.length - this.pos < len + 2) return this.startBigArg(len);
+      }
+      const end = this.pos + this.bulkLen;
+      if (end + 2 > buf.length) return ParseStatus.NeedMore;
+      this.argv.push(buf.latin1Slice(this.pos, end));
+      this.pos = end + 2;
+      this.bulkLen = -1;
+      this.argsLeft--;
+    }
+    return this.emit(this.argv);
+  }
+
+  private emit(argv: string[]): ParseStatus {
+    this.command = argv;
+    this.argv = [];
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
+    return ParseStatus.Command;
+  }
+
+  private startBigArg(len: number): ParseStatus {
+    const big = Buffer.allocUnsafe(len + 2);
+    const have = this.buf.length - this.pos;
+    this.buf.copy(big, 0, this.pos);
+    this.bigArg = big;
+    this.bigArgFilled = have;
+    this.buf = EMPTY;
+    this.pos = 0;
+    return ParseStatus.NeedMore;
+  }
+
+  /** Copies chunk bytes into the big argument; returns what is left of the chunk. */
+  private fillBigArg(chunk: Buffer): Buffer {
+    const big = this.bigArg!;
+    const take = Math.min(big.length - this.bigArgFilled, chunk.length);
+    chunk.copy(big, this.bigArgFilled, 0, take);
+    this.bigArgFilled += take;
+    if (this.bigArgFilled < big.length) return EMPTY;
+    this.argv.push(big.latin1Slice(0, big.length - 2));
+    this.bigArg = null;
+    this.bigArgFilled = 0;
+    this.bulkLen = -1;
+    this.argsLeft--;
+    // Re-enter the normal path: an empty buffer plus the rest of this chunk.
+    this.buf = EMPTY;
+    this.pos = 0;
+    return chunk.subarray(take);
+  }
+
+  private parseInline(): ParseStatus {
+    const nl = this.buf.indexOf(LF, this.pos);
+    if (nl < 0) {
+      if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big inline request');
+      return ParseStatus.NeedMore;
+    }
+    let end = nl;
+    if (end > this.pos && this.buf[end - 1] === CR) end--;
+    const line = this.buf.latin1Slice(this.pos, end);
+    this.pos = nl + 1;
+    const argv = splitArgs(line);
+    if (argv === null) return this.fail('Protocol error: unbalanced quotes in request');
+    if (argv.length === 0) return this.next();
+    return this.emit(argv);
+  }
+
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Parses a signed decimal integer in buf[start, end) as Redis's string2ll does; NaN if malformed. */
+function parseHeaderInt(buf: Buffer, start: number, end: number): number {
+  if (start >= end || end - start > 20) return NaN;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 0x2d) {
+    negative = true;
+    i++;
+    if (i === end) return NaN;
+  }
+  let value = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    value = value * 10 + d;
+  }
+  return negative ? -value : value;
+}
+
+/**
+ * Splits an inline request the way Redis's sdssplitargs does: whitespace
+ * separated, "double quotes" with \n \r \t \b \a \\ \" and \xHH escapes,
+ * 'single quotes' with \' only. A closing quote must be followed by a space
+ * or the end. Returns null on unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return out;
+    let current = '';
+    let inDq = false;
+    let inSq = false;
+    for (;;) {
+      if (inDq) {
+        if (i >= n) return null;
+        const c = line[i]!;
+        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
+          current += String.fromCharCode(parseInt(line.substr(i + 2, 2), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          current += unescapeChar(line[i]!);
+        } else if (c === '"') {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          inDq = false;
+          i++;
+          break;
+        } else current += c;
+      } else if (inSq) {
+        if (i >= n) return null;
+        const c = line[i]!;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          current += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          inSq = false;
+          i++;
+          break;
+        } else current += c;
+      } else {
+        if (i >= n) break;
+        const c = line[i]!;
+        if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\0') break;
+        if (c === '"') inDq = true;
+        else if (c === "'") inSq = true;
+        else current += c;
+      }
+      i++;
+    }
+    out.push(current);
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+}
+
+function isHex(c: string | undefined): boolean {
+  return c !== undefined && /[0-9a-fA-F]/.test(c);
+}
+
+function unescapeChar(c: string): string {
+  switch (c) {
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'b':
+      return '\b';
+    case 'a':
+      return '\x07';
+    default:
+      return c;
+  }
+}

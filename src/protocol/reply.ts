@@ -1,0 +1,207 @@
+import { formatDouble } from './format.js';
+
+/**
+ * Accumulates replies for one connection in RESP2 or RESP3 and hands them to
+ * the socket once per batch. Small replies are packed into one buffer; large
+ * bulk values are passed through without a copy.
+ */
+const INITIAL_BYTES = 4096;
+const LARGE_VALUE_BYTES = 16 * 1024;
+const MAX_REUSED_BYTES = 64 * 1024;
+
+const CRLF = '\r\n';
+
+export class ReplyWriter {
+  /** 2 or 3: the protocol the client chose with HELLO. */
+  resp: 2 | 3 = 2;
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private pos = 0;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+
+  /** Bytes written since the last flush. */
+  get pendingBytes(): number {
+    return this.pos + this.chunkBytes;
+  }
+
+  /** Takes everything written so far, or null if nothing. */
+  take(): Buffer | null {
+    if (this.chunks.length === 0) {
+      if (this.pos === 0) return null;
+      const out = Buffer.allocUnsafe(this.pos);
+      this.buf.copy(out, 0, 0, this.pos);
+      this.pos = 0;
+      return out;
+    }
+    this.sealBuffer();
+    const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
+    this.chunks = [];
+    this.chunkBytes = 0;
+    return out;
+  }
+
+  /** Moves the current buffer into the chunk list. */
+  private sealBuffer(): void {
+    if (this.pos === 0) return;
+    if (this.pos <= MAX_REUSED_BYTES / 4) {
+      const copy = Buffer.allocUnsafe(this.pos);
+      this.buf.copy(copy, 0, 0, this.pos);
+      this.chunks.push(copy);
+    } else {
+      this.chunks.push(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
+    }
+    this.chunkBytes += this.pos;
+    this.pos = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.sealBuffer();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, INITIAL_BYTES));
+  }
+
+  /** Raw protocol text (latin1). */
+  raw(s: string): void {
+    this.ensure(s.length);
+    this.pos += this.buf.latin1Write(s, this.pos);
+  }
+
+  private rawBytes(b: Buffer): void {
+    if (b.length >= LARGE_VALUE_BYTES) {
+      this.sealBuffer();
+      this.chunks.push(b);
+      this.chunkBytes += b.length;
+      return;
+    }
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
+  ok(): void {
+    this.raw('+OK\r\n');
+  }
+
+  /** +status */
+  status(s: string): void {
+    this.raw(`+${s}\r\n`);
+  }
+
+  /** Told of every error reply (INFO errorstats counts them by code). */
+  onError: ((message: string) => void) | null = null;
+
+  /** -ERR ...: `message` includes the error code ("ERR ...", "WRONGTYPE ..."). */
+  error(message: string): void {
+    this.onError?.(message);
+    this.raw(`-${message.replace(/[\r\n]/g, ' ')}\r\n`);
+  }
+
+  int(n: number | bigint): void {
+    this.raw(`:${n}\r\n`);
+  }
+
+  /** A bulk string from latin1 text or bytes. */
+  bulk(value: string | Buffer): void {
+    if (typeof value === 'string') {
+      const len = value.length;
+      if (len >= LARGE_VALUE_BYTES) {
+        this.raw(`$${len}\r\n`);
+        this.rawBytes(Buffer.from(value, 'latin1'));
+        this.raw(CRLF);
+        return;
+      }
+      this.ensure(len + 24);
+      const buf = this.buf;
+      let p = this.pos;
+      buf[p++] = 0x24;
+      p += buf.latin1Write(String(len), p);
+      buf[p++] = 13;
+      buf[p++] = 10;
+      p += buf.latin1Write(value, p);
+      buf[p++] = 13;
+      buf[p++] = 10;
+      this.pos = p;
+      return;
+    }
+    this.raw(`$${value.length}\r\n`);
+    this.rawBytes(value);
+    this.raw(CRLF);
+  }
+
+  /** Bulk string of a number's decimal text. */
+  bulkNumber(n: number | bigint): void {
+    this.bulk(String(n));
+  }
+
+  /** A null bulk: $-1 in RESP2, _ in RESP3. */
+  nullBulk(): void {
+    this.raw(this.resp === 2 ? '$-1\r\n' : '_\r\n');
+  }
+
+  /** A null array: *-1 in RESP2, _ in RESP3. */
+  nullArray(): void {
+    this.raw(this.resp === 2 ? '*-1\r\n' : '_\r\n');
+  }
+
+  arrayHeader(n: number): void {
+    this.raw(`*${n}\r\n`);
+  }
+
+  /** A map of n pairs: %n in RESP3, a flat array of 2n in RESP2. */
+  mapHeader(n: number): void {
+    this.raw(this.resp === 2 ? `*${2 * n}\r\n` : `%${n}\r\n`);
+  }
+
+  setHeader(n: number): void {
+    this.raw(this.resp === 2 ? `*${n}\r\n` : `~${n}\r\n`);
+  }
+
+  /** Out-of-band push (pub/sub, invalidation): > in RESP3, an array in RESP2. */
+  pushHeader(n: number): void {
+    this.raw(this.resp === 2 ? `*${n}\r\n` : `>${n}\r\n`);
+  }
+
+  /** A double: RESP3 ",", RESP2 a bulk string in %.17g. */
+  double(d: number): void {
+    const text = formatDouble(d);
+    if (this.resp === 3) this.raw(`,${text}\r\n`);
+    else this.bulk(text);
+  }
+
+  /** A boolean: RESP3 #t/#f, RESP2 :1/:0. */
+  bool(b: boolean): void {
+    if (this.resp === 3) this.raw(b ? '#t\r\n' : '#f\r\n');
+    else this.raw(b ? ':1\r\n' : ':0\r\n');
+  }
+
+  /** Verbatim text (INFO, CLIENT LIST...): RESP3 "=len\r\ntxt:...", RESP2 a bulk string. */
+  verbatim(text: string, format = 'txt'): void {
+    if (this.resp === 2) {
+      this.bulk(text);
+      return;
+    }
+    this.raw(`=${text.length + 4}\r\n${format}:`);
+    this.raw(text);
+    this.raw(CRLF);
+  }
+
+  bulkArray(values: readonly (string | Buffer)[]): void {
+    this.arrayHeader(values.length);
+    for (const v of values) this.bulk(v);
+  }
+
+  /** An array where null entries become null bulks. */
+  bulkArrayOrNull(values: readonly (string | Buffer | null)[]): void {
+    this.arrayHeader(values.length);
+    for (const v of values) {
+      if (v === null) this.nullBulk();
+      else this.bulk(v);
+    }
+  }
+
+  /** The empty array (*0). */
+  emptyArray(): void {
+    this.raw('*0\r\n');
+  }
+}

@@ -1,0 +1,53 @@
+import { SystemClock, type Clock } from './clock.js';
+import { RealDisk, type Disk } from './disk.js';
+import { SystemRandom, type Random } from './random.js';
+import { SystemTimer, type Timer } from './timer.js';
+import { TcpTransport, type Transport } from './transport.js';
+
+export type { Clock } from './clock.js';
+export type { Disk } from './disk.js';
+export type { Random } from './random.js';
+export type { Timer, TimerHandle } from './timer.js';
+export type { Transport, StreamSocket, Listener, ListenOptions, ConnectOptions } from './transport.js';
+export { SeededRandom } from './random.js';
+
+/** Everything a node needs from the outside world. Production and the simulator each build one. */
+export interface Runtime {
+  clock: Clock;
+  timer: Timer;
+  random: Random;
+  transport: Transport;
+  disk: Disk;
+  /** Process-level facts (pid, memory) for INFO; virtualised in the simulator. */
+  process: ProcessInfo;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  memoryRss(): number;
+  heapUsed(): number;
+  cpuUsage(): { userUs: number; systemUs: number };
+  executable: string;
+  configFile: string;
+}
+
+export function realRuntime(configFile = ''): Runtime {
+  return {
+    clock: new SystemClock(),
+    timer: new SystemTimer(),
+    random: new SystemRandom(),
+    transport: new TcpTransport(),
+    disk: new RealDisk(),
+    process: {
+      pid: process.pid,
+      memoryRss: () => process.memoryUsage.rss(),
+      heapUsed: () => process.memoryUsage().heapUsed,
+      cpuUsage: () => {
+        const u = process.cpuUsage();
+        return { userUs: u.user, systemUs: u.system };
+      },
+      executable: process.argv[1] ?? '',
+      configFile,
+    },
+  };
+}

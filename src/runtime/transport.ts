@@ -1,0 +1,81 @@
+import * as net from 'node:net';
+
+/**
+ * A byte stream to a peer. node's net.Socket satisfies it structurally, so the
+ * production path pays no wrapper; the simulator supplies its own implementation.
+ */
+export interface StreamSocket {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly writableLength: number;
+  write(data: Buffer | string): boolean;
+  end(): void;
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+  setNoDelay?(noDelay?: boolean): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'drain', listener: () => void): this;
+  on(event: 'end', listener: () => void): this;
+}
+
+export interface Listener {
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Kernel accept backlog (tcp-backlog). */
+  backlog?: number;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  /** Local address outgoing connections originate from (bind-source-addr). */
+  localAddress?: string;
+}
+
+export interface Transport {
+  listen(options: ListenOptions, onConnection: (socket: StreamSocket) => void): Promise<Listener>;
+  connect(options: ConnectOptions): Promise<StreamSocket>;
+}
+
+export class TcpTransport implements Transport {
+  listen(options: ListenOptions, onConnection: (socket: StreamSocket) => void): Promise<Listener> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ noDelay: true }, (socket) => onConnection(socket));
+      server.once('error', reject);
+      server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 511 }, () => {
+        server.off('error', reject);
+        const addr = server.address() as net.AddressInfo;
+        resolve({
+          port: addr.port,
+          host: addr.address,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+            }),
+        });
+      });
+    });
+  }
+
+  connect(options: ConnectOptions): Promise<StreamSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: options.host, port: options.port, localAddress: options.localAddress });
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(socket);
+      });
+    });
+  }
+}

@@ -1,0 +1,186 @@
+import { ParseStatus, RequestParser } from '../protocol/parser.js';
+import { ReplyWriter } from '../protocol/reply.js';
+import type { StreamSocket } from '../runtime/index.js';
+import type { Database } from '../store/database.js';
+import type { Server } from './server.js';
+
+/** Above this much unsent output we stop reading the client until the socket drains. */
+const OUTPUT_HIGH_WATER_BYTES = 32 * 1024 * 1024;
+
+export const enum ReplyMode {
+  On,
+  Off,
+  /** Suppress the reply of the next command only. */
+  Skip,
+  /** Set by CLIENT REPLY SKIP: becomes Skip after the current command. */
+  SkipNext,
+}
+
+/**
+ * One client connection: its socket, request parser, reply buffer and the
+ * per-client state commands read and change (db, protocol, name, auth...).
+ */
+export class Client {
+  readonly parser: RequestParser;
+  readonly reply = new ReplyWriter();
+  db: Database;
+  name = '';
+  libName = '';
+  libVersion = '';
+  authenticated: boolean;
+  user = 'default';
+  readonly createdAtMs: number;
+  lastInteractionMs: number;
+  /** Full name of the last command run ("client|list"), for CLIENT LIST. */
+  lastCommand = 'NULL';
+  replyMode = ReplyMode.On;
+  /** CLIENT NO-EVICT / NO-TOUCH. */
+  noEvict = false;
+  noTouch = false;
+  /** Receiving MONITOR output. */
+  monitor = false;
+  /** Reply and then close (QUIT, protocol error, CLIENT KILL of self). */
+  closeAfterReply = false;
+  closed = false;
+  /** Reading paused: by CLIENT PAUSE, output backpressure, or a blocking command. */
+  private readPaused = false;
+  /** Set while the server holds this client (CLIENT PAUSE); processing resumes via resume(). */
+  paused = false;
+  /** The command that found the server paused; it runs first on resume. */
+  deferredCommand: string[] | null = null;
+  /** Bytes read / written (INFO stats, CLIENT LIST tot-net-*). */
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  commandsProcessed = 0;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+
+  constructor(
+    readonly id: number,
+    readonly socket: StreamSocket,
+    readonly server: Server,
+  ) {
+    this.db = server.keyspace.db(0);
+    this.authenticated = server.config.get('requirepass') === '';
+    this.createdAtMs = server.now();
+    this.lastInteractionMs = this.createdAtMs;
+    this.parser = new RequestParser({
+      maxBulkBytes: server.config.int('proto-max-bulk-len'),
+      requireAuth: () => !this.authenticated,
+    });
+    this.reply.onError = (message) => server.stats.countError(message);
+    this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+    this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', () => this.server.clients.remove(this));
+    socket.on('close', () => this.server.clients.remove(this));
+    socket.on('drain', () => this.onDrain());
+  }
+
+  get dbIndex(): number {
+    return this.db.id;
+  }
+
+  /** Channels + patterns this client is subscribed to (pub/sub). */
+  subscriptionCount = 0;
+
+  /** RESP2 clients with subscriptions may only run (P|S)SUBSCRIBE, UNSUBSCRIBE, PING, QUIT, RESET. */
+  inSubscribedMode(): boolean {
+    return this.subscriptionCount > 0 && this.reply.resp === 2;
+  }
+
+  get resp(): 2 | 3 {
+    return this.reply.resp;
+  }
+
+  /** Writes an error reply (counted in INFO errorstats). */
+  error(message: string): void {
+    this.reply.error(message);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.netInputBytes += chunk.length;
+    this.server.stats.netInputBytes += chunk.length;
+    this.lastInteractionMs = this.server.now();
+    this.parser.feed(chunk);
+    if (this.parser.pendingBytes > this.server.config.int('client-query-buffer-limit')) {
+      this.server.log.warn({ client: this.remoteAddress }, 'closing client that reached max query buffer length');
+      this.close();
+      return;
+    }
+    this.processInput();
+  }
+
+  /** Runs every complete command in the input buffer, then flushes the replies. */
+  processInput(): void {
+    while (!this.closed && !this.paused && !this.closeAfterReply) {
+      const status = this.parser.next();
+      if (status === ParseStatus.NeedMore) break;
+      if (status === ParseStatus.Error) {
+        this.error(`ERR ${this.parser.error}`);
+        this.server.log.debug({ client: this.remoteAddress, error: this.parser.error }, 'protocol error');
+        this.closeAfterReply = true;
+        break;
+      }
+      this.server.call(this, this.parser.command);
+    }
+    this.flush();
+  }
+
+  /** Sends buffered replies; honours CLIENT REPLY OFF/SKIP and closes after QUIT. */
+  flush(): void {
+    if (this.closed) return;
+    const out = this.reply.take();
+    if (out !== null) {
+      this.netOutputBytes += out.length;
+      this.server.stats.netOutputBytes += out.length;
+      this.socket.write(out);
+    }
+    if (this.closeAfterReply) {
+      this.closed = true;
+      this.socket.end();
+      this.server.clients.remove(this);
+      return;
+    }
+    if (!this.readPaused && this.socket.writableLength > OUTPUT_HIGH_WATER_BYTES) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onDrain(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.socket.resume();
+    this.processInput();
+  }
+
+  /** Resumes a client held by CLIENT PAUSE. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    const argv = this.deferredCommand;
+    this.deferredCommand = null;
+    if (argv !== null) this.server.call(this, argv);
+    this.processInput();
+  }
+
+  /** Closes the connection now, dropping unsent output. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.server.clients.remove(this);
+  }
+
+  /** Bytes of the query buffer (CLIENT LIST qbuf). */
+  get queryBufferBytes(): number {
+    return this.parser.pendingBytes;
+  }
+
+  /** Bytes of pending output (CLIENT LIST omem). */
+  get outputBytes(): number {
+    return this.socket.writableLength + this.reply.pendingBytes;
+  }
+}

@@ -1,0 +1,339 @@
+import { arityOk, type CommandTable } from '../commands/table.js';
+import { FLAG, type Command } from '../commands/types.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Listener, Runtime, StreamSocket, TimerHandle } from '../runtime/index.js';
+import type { Database, KeyspaceListener } from '../store/database.js';
+import { Keyspace } from '../store/keyspace.js';
+import { Client, ReplyMode } from './client.js';
+import { ClientRegistry } from './clients.js';
+import { formatMonitorLine } from './monitor.js';
+import { SlowLog } from './slowlog.js';
+import { ServerStats } from './stats.js';
+
+/** Active expire: keys sampled per step and the share of expired keys that makes the cycle repeat. */
+const EXPIRE_SAMPLES_PER_STEP = 20;
+const EXPIRE_REPEAT_PERCENT = 10;
+/** Share of each cron period the active expire cycle may use (Redis: 25%). */
+const EXPIRE_CPU_PERCENT = 25;
+
+export type PauseKind = 'write' | 'all';
+
+/** Told of every key write and expiry: (db, key, keyspace event name). */
+export type KeyWriteObserver = (db: Database, key: string, event: string) => void;
+
+/**
+ * A Strata node's request-serving core: listeners, clients, the command
+ * table, the keyspace and the cron. Built from a Runtime so that the
+ * simulator can run it on virtual time and a virtual network.
+ */
+export class Server implements KeyspaceListener {
+  readonly keyspace: Keyspace;
+  readonly clients = new ClientRegistry();
+  readonly stats: ServerStats;
+  readonly slowlog: SlowLog;
+  readonly startedAtMs: number;
+  readonly runId: string;
+  /** Unix ms snapshot for the running command (expiry decisions are consistent within one command). */
+  private cmdNowMs = 0;
+  private listeners: Listener[] = [];
+  private cronHandle: TimerHandle | null = null;
+  /** CLIENT PAUSE state. */
+  pauseKind: PauseKind | null = null;
+  pauseEndMs = 0;
+  private readonly pausedClients = new Set<Client>();
+  /** DEBUG SET-ACTIVE-EXPIRE. */
+  activeExpireEnabled = true;
+  lastSaveSec: number;
+  /** Listening port (actual, when 0 was asked). */
+  port = 0;
+  private shutdownHandler: (() => void) | null = null;
+
+  constructor(
+    readonly runtime: Runtime,
+    readonly config: Config,
+    readonly log: Logger,
+    readonly commands: CommandTable,
+  ) {
+    const seed = runtime.random.int(0x7fffffff);
+    this.keyspace = new Keyspace(config.int('databases'), seed, this, this);
+    this.stats = new ServerStats(commands.all.length);
+    this.slowlog = new SlowLog();
+    this.startedAtMs = runtime.clock.nowMs();
+    this.lastSaveSec = Math.floor(this.startedAtMs / 1000);
+    this.runId = runtime.random.bytes(20).toString('hex');
+    this.cmdNowMs = this.startedAtMs;
+    config.onChange((name) => {
+      if (name === 'hz') this.scheduleCron();
+    });
+  }
+
+  // ---- CommandClock ----------------------------------------------------
+
+  /** Unix ms as seen by the running command. */
+  nowMs(): number {
+    return this.cmdNowMs;
+  }
+
+  /** Expired keys are kept (not deleted on access) while writes are paused, as Redis does. */
+  get expiryPaused(): boolean {
+    return this.pauseKind !== null;
+  }
+
+  /** Fresh wall-clock ms. */
+  now(): number {
+    return this.runtime.clock.nowMs();
+  }
+
+  // ---- KeyspaceListener ------------------------------------------------
+
+  /** Observers of every key write (keyspace notifications, KSUB, tracking, replication). */
+  private readonly writeObservers: KeyWriteObserver[] = [];
+
+  observeWrites(observer: KeyWriteObserver): void {
+    this.writeObservers.push(observer);
+  }
+
+  keyWritten(db: Database, key: string, event: string): void {
+    this.stats.dirty++;
+    for (const o of this.writeObservers) o(db, key, event);
+  }
+
+  keyExpired(db: Database, key: string): void {
+    this.stats.expiredKeys++;
+    this.stats.dirty++;
+    for (const o of this.writeObservers) o(db, key, 'expired');
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  async start(): Promise<void> {
+    const port = this.config.int('port');
+    const hosts = this.config.get('bind').split(/\s+/).filter(Boolean).map((h) => h.replace(/^-/, ''));
+    for (const host of hosts.length ? hosts : ['127.0.0.1']) {
+      const listenHost = host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host;
+      const l = await this.runtime.transport.listen(
+        { host: listenHost, port: this.port || port, backlog: this.config.int('tcp-backlog') },
+        (socket) => this.accept(socket),
+      );
+      this.port = l.port;
+      this.listeners.push(l);
+    }
+    this.scheduleCron();
+    this.log.info({ port: this.port, pid: this.runtime.process.pid }, 'Ready to accept connections tcp');
+  }
+
+  async stop(): Promise<void> {
+    if (this.cronHandle) this.runtime.timer.clearInterval(this.cronHandle);
+    this.cronHandle = null;
+    for (const c of [...this.clients.all()]) c.close();
+    await Promise.all(this.listeners.map((l) => l.close()));
+    this.listeners = [];
+  }
+
+  /** Registers what SHUTDOWN (the command) does: the process owner stops and exits. */
+  onShutdown(handler: () => void): void {
+    this.shutdownHandler = handler;
+  }
+
+  requestShutdown(): boolean {
+    if (!this.shutdownHandler) return false;
+    this.shutdownHandler();
+    return true;
+  }
+
+  private accept(socket: StreamSocket): void {
+    this.stats.totalConnections++;
+    if (this.clients.size >= this.config.int('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.write('-ERR max number of clients reached\r\n');
+      socket.end();
+      return;
+    }
+    socket.setNoDelay?.(true);
+    const c = new Client(this.clients.allocateId(), socket, this);
+    this.clients.add(c);
+  }
+
+  // ---- command dispatch -----------------------------------------------
+
+  /** Looks up, checks and runs one command (processCommand + call). */
+  call(c: Client, argv: string[]): void {
+    // With CLIENT REPLY OFF/SKIP this command's reply is dropped: send earlier ones first.
+    if (c.replyMode !== ReplyMode.On) c.flush();
+    const cmd = this.resolve(c, argv);
+    if (cmd === null) return;
+    if (this.pauseKind !== null && this.shouldPause(cmd)) {
+      c.paused = true;
+      c.deferredCommand = argv;
+      this.pausedClients.add(c);
+      return;
+    }
+    this.execute(c, cmd, argv);
+  }
+
+  /** Finds the command and applies the checks that reject it before running; null if rejected. */
+  private resolve(c: Client, argv: string[]): Command | null {
+    let cmd = this.commands.lookupTop(argv[0]!);
+    if (cmd === undefined) {
+      this.reject(c, null, `ERR unknown command '${truncate(argv[0]!, 128)}', with args beginning with: ${describeArgs(argv)}`);
+      return null;
+    }
+    if (cmd.subcommands !== null && argv.length >= 2) {
+      const sub = cmd.subcommands.get(argv[1]!.toLowerCase());
+      if (sub === undefined) {
+        this.reject(c, null, `ERR unknown subcommand '${truncate(argv[1]!, 128)}'. Try ${argv[0]!.toUpperCase()} HELP.`);
+        return null;
+      }
+      cmd = sub;
+    }
+    if (!arityOk(cmd.arity, argv.length)) {
+      this.reject(c, cmd, `ERR wrong number of arguments for '${cmd.fullName}' command`);
+      return null;
+    }
+    if (!c.authenticated && (cmd.flagBits & FLAG.no_auth) === 0) {
+      this.reject(c, cmd, 'NOAUTH Authentication required.');
+      return null;
+    }
+    return cmd;
+  }
+
+  private reject(c: Client, cmd: Command | null, message: string): void {
+    if (cmd) this.stats.commands[cmd.id]!.rejectedCalls++;
+    c.error(message);
+    this.afterReply(c);
+  }
+
+  /** Runs a resolved command and records its statistics, slowlog entry and MONITOR feed. */
+  execute(c: Client, cmd: Command, argv: string[]): void {
+    const clock = this.runtime.clock;
+    this.cmdNowMs = clock.nowMs();
+    if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
+    const errorsBefore = this.stats.totalErrorReplies;
+    const started = clock.monotonicMs();
+    cmd.handler!(c, argv);
+    const durationUs = Math.round((clock.monotonicMs() - started) * 1000);
+    const st = this.stats.commands[cmd.id]!;
+    st.calls++;
+    st.usec += durationUs;
+    if (this.stats.totalErrorReplies !== errorsBefore) st.failedCalls++;
+    this.stats.totalCommands++;
+    c.commandsProcessed++;
+    c.lastCommand = cmd.fullName;
+    if ((cmd.flagBits & FLAG.skip_slowlog) === 0) this.slowlog.maybeAdd(this, c, argv, durationUs);
+    this.afterReply(c);
+  }
+
+  /** CLIENT REPLY OFF/SKIP bookkeeping after each command's reply. */
+  private afterReply(c: Client): void {
+    if (c.replyMode === ReplyMode.On) return;
+    if (c.replyMode === ReplyMode.SkipNext) {
+      c.replyMode = ReplyMode.Skip;
+      return;
+    }
+    c.reply.take();
+    if (c.replyMode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
+  }
+
+  private feedMonitors(c: Client, argv: string[]): void {
+    const line = formatMonitorLine(this.runtime.clock.nowUs(), c.dbIndex, c.remoteAddress, argv);
+    for (const m of this.clients.monitors) {
+      if (m === c) continue;
+      m.reply.status(line);
+      m.flush();
+    }
+  }
+
+  // ---- CLIENT PAUSE ---------------------------------------------------
+
+  private shouldPause(cmd: Command): boolean {
+    if (this.now() >= this.pauseEndMs) {
+      this.unpause();
+      return false;
+    }
+    if (this.pauseKind === 'all') return true;
+    // WRITE pauses writes and commands that may write (EVAL, PUBLISH in a cluster...).
+    return (cmd.flagBits & (FLAG.write | FLAG.may_replicate)) !== 0;
+  }
+
+  pause(kind: PauseKind, untilMs: number): void {
+    // A new pause never weakens one in effect (Redis keeps the stricter/later).
+    if (this.pauseKind === 'all' && kind === 'write' && this.pauseEndMs > untilMs) return;
+    this.pauseKind = kind;
+    this.pauseEndMs = Math.max(untilMs, this.pauseKind === kind ? untilMs : this.pauseEndMs);
+  }
+
+  unpause(): void {
+    this.pauseKind = null;
+    this.pauseEndMs = 0;
+    const held = [...this.pausedClients];
+    this.pausedClients.clear();
+    for (const c of held) c.resume();
+  }
+
+  // ---- cron -------------------------------------------------------------
+
+  private scheduleCron(): void {
+    if (this.listeners.length === 0 && this.cronHandle === null && this.port === 0) return;
+    if (this.cronHandle) this.runtime.timer.clearInterval(this.cronHandle);
+    const hz = Math.min(500, Math.max(1, this.config.int('hz')));
+    this.cronHandle = this.runtime.timer.setInterval(() => this.cron(1000 / hz), 1000 / hz);
+    this.cronHandle.unref?.();
+  }
+
+  /** serverCron: active expiry, client timeouts, pause expiry, metrics. */
+  cron(periodMs: number): void {
+    const now = this.now();
+    this.cmdNowMs = now;
+    this.stats.sampleOps(now);
+    if (this.pauseKind !== null && now >= this.pauseEndMs) this.unpause();
+    if (this.activeExpireEnabled) this.activeExpireCycle(periodMs);
+    this.closeIdleClients(now);
+  }
+
+  /**
+   * activeExpireCycle: per database, sample keys with a TTL and delete the
+   * expired ones, repeating while many of the samples were expired, within a
+   * CPU budget per cron period so a mass expiry never stalls clients.
+   */
+  activeExpireCycle(periodMs: number): void {
+    const clock = this.runtime.clock;
+    const effort = this.config.int('active-expire-effort');
+    const budgetMs = (periodMs * (EXPIRE_CPU_PERCENT + 2 * (effort - 1))) / 100;
+    const start = clock.monotonicMs();
+    const rand = (n: number): number => this.runtime.random.int(n);
+    const samples = EXPIRE_SAMPLES_PER_STEP + 5 * (effort - 1);
+    for (const db of this.keyspace.all()) {
+      for (;;) {
+        const [sampled, expired] = db.activeExpireStep(samples, rand);
+        if (sampled === 0 || expired * 100 < sampled * EXPIRE_REPEAT_PERCENT) break;
+        if (clock.monotonicMs() - start > budgetMs) {
+          this.stats.expiredTimeCapReached++;
+          return;
+        }
+      }
+    }
+  }
+
+  private closeIdleClients(now: number): void {
+    const timeoutSec = this.config.int('timeout');
+    if (timeoutSec <= 0) return;
+    for (const c of [...this.clients.all()]) {
+      if (c.monitor || c.paused) continue;
+      if (now - c.lastInteractionMs > timeoutSec * 1000) c.close();
+    }
+  }
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+/** "'a' 'b' " as Redis lists the first arguments of an unknown command (128 chars at most). */
+function describeArgs(argv: string[]): string {
+  let out = '';
+  for (let i = 1; i < argv.length && out.length < 128; i++) {
+    out += `'${argv[i]!.slice(0, 128 - out.length)}' `;
+  }
+  return out;
+}

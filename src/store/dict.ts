@@ -1,0 +1,345 @@
+/**
+ * A chained hash table modelled on Redis's dict.c: power-of-two tables,
+ * incremental rehashing spread over operations (so growing a table of millions
+ * of keys never stalls the server), a SCAN cursor with Redis's guarantee (an
+ * element present for the whole iteration is returned at least once, even
+ * across resizes), and O(1) random sampling for RANDOMKEY, SPOP and the
+ * active expire cycle.
+ *
+ * Nodes are the caller's own objects carrying `key` and `next`, so the
+ * keyspace stores one object per key with no wrapper.
+ */
+export interface DictNode<N> {
+  key: string;
+  next: N | null;
+}
+
+const INITIAL_SIZE = 4;
+/** Buckets moved per operation while rehashing. */
+const REHASH_STEP = 1;
+/** Empty buckets visited per step before giving up (as dictRehash's empty_visits). */
+const REHASH_EMPTY_VISITS = 10;
+
+interface Table<N> {
+  buckets: (N | null)[];
+  mask: number;
+  used: number;
+}
+
+function newTable<N>(size: number): Table<N> {
+  return { buckets: new Array<N | null>(size).fill(null), mask: size - 1, used: 0 };
+}
+
+export class Dict<N extends DictNode<N>> {
+  private t0: Table<N> = newTable(INITIAL_SIZE);
+  private t1: Table<N> | null = null;
+  /** Next bucket of t0 to move to t1, or -1 when not rehashing. */
+  private rehashIdx = -1;
+  /** Safe iterators/scans in progress pause shrinking (not growing). */
+  private pauseRehash = 0;
+
+  constructor(private readonly seed: number) {}
+
+  get size(): number {
+    return this.t0.used + (this.t1 ? this.t1.used : 0);
+  }
+
+  /** Number of buckets of the main table (for DEBUG HTSTATS-like introspection). */
+  get bucketCount(): number {
+    return this.t0.buckets.length + (this.t1 ? this.t1.buckets.length : 0);
+  }
+
+  hash(key: string): number {
+    // Murmur3-style mixing over the key's bytes (latin1 chars), seeded per process
+    // so that clients cannot choose colliding keys ahead of time.
+    let h = this.seed ^ key.length;
+    for (let i = 0; i < key.length; i++) {
+      let k = key.charCodeAt(i);
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h >>> 0;
+  }
+
+  get(key: string): N | undefined {
+    if (this.size === 0) return undefined;
+    if (this.rehashIdx >= 0) this.rehashStep();
+    const h = this.hash(key);
+    let n = this.t0.buckets[h & this.t0.mask] ?? null;
+    while (n !== null) {
+      if (n.key === key) return n;
+      n = n.next;
+    }
+    if (this.t1 === null) return undefined;
+    n = this.t1.buckets[h & this.t1.mask] ?? null;
+    while (n !== null) {
+      if (n.key === key) return n;
+      n = n.next;
+    }
+    return undefined;
+  }
+
+  /** Inserts a node whose key must not be present. */
+  add(node: N): void {
+    if (this.rehashIdx >= 0) this.rehashStep();
+    else this.expandIfNeeded();
+    const t = this.t1 ?? this.t0;
+    const idx = this.hash(node.key) & t.mask;
+    node.next = t.buckets[idx] ?? null;
+    t.buckets[idx] = node;
+    t.used++;
+  }
+
+  /** Removes the node with this key; returns it, or undefined. */
+  delete(key: string): N | undefined {
+    if (this.size === 0) return undefined;
+    if (this.rehashIdx >= 0) this.rehashStep();
+    const h = this.hash(key);
+    const found = this.unlinkFrom(this.t0, h, key) ?? (this.t1 ? this.unlinkFrom(this.t1, h, key) : undefined);
+    if (found !== undefined && this.rehashIdx < 0) this.shrinkIfNeeded();
+    return found;
+  }
+
+  private unlinkFrom(t: Table<N>, h: number, key: string): N | undefined {
+    const idx = h & t.mask;
+    let prev: N | null = null;
+    let n = t.buckets[idx] ?? null;
+    while (n !== null) {
+      if (n.key === key) {
+        if (prev === null) t.buckets[idx] = n.next;
+        else prev.next = n.next;
+        n.next = null;
+        t.used--;
+        return n;
+      }
+      prev = n;
+      n = n.next;
+    }
+    return undefined;
+  }
+
+  /** Replaces the node stored under node.key (which must be present) by node. */
+  replace(node: N): void {
+    const h = this.hash(node.key);
+    for (const t of this.t1 ? [this.t0, this.t1] : [this.t0]) {
+      const idx = h & t.mask;
+      let prev: N | null = null;
+      let n = t.buckets[idx] ?? null;
+      while (n !== null) {
+        if (n.key === node.key) {
+          node.next = n.next;
+          if (prev === null) t.buckets[idx] = node;
+          else prev.next = node;
+          n.next = null;
+          return;
+        }
+        prev = n;
+        n = n.next;
+      }
+    }
+    throw new Error('Dict.replace: key not present');
+  }
+
+  clear(): void {
+    this.t0 = newTable(INITIAL_SIZE);
+    this.t1 = null;
+    this.rehashIdx = -1;
+  }
+
+  *values(): IterableIterator<N> {
+    for (const t of this.t1 ? [this.t0, this.t1] : [this.t0]) {
+      for (let i = 0; i < t.buckets.length; i++) {
+        let n = t.buckets[i] ?? null;
+        while (n !== null) {
+          const next: N | null = n.next;
+          yield n;
+          n = next;
+        }
+      }
+    }
+  }
+
+  /** A snapshot of all nodes: safe to mutate the dict while walking it. */
+  toArray(): N[] {
+    const out: N[] = [];
+    for (const n of this.values()) out.push(n);
+    return out;
+  }
+
+  /**
+   * One SCAN step (Redis's reverse-binary cursor). Calls visit for every node
+   * of the bucket(s) at `cursor` and returns the next cursor (0 when done).
+   */
+  scan(cursor: number, visit: (node: N) => void): number {
+    if (this.size === 0) return 0;
+    this.pauseRehash++;
+    try {
+      if (this.t1 === null) {
+        const t = this.t0;
+        this.visitBucket(t, cursor & t.mask, visit);
+        return nextCursor(cursor, t.mask);
+      }
+      // While rehashing, visit the small table's bucket and every bucket of
+      // the large table that expands from it.
+      let small = this.t0;
+      let large = this.t1;
+      if (small.buckets.length > large.buckets.length) [small, large] = [large, small];
+      this.visitBucket(small, cursor & small.mask, visit);
+      do {
+        this.visitBucket(large, cursor & large.mask, visit);
+        cursor = nextCursor(cursor, large.mask);
+      } while (cursor & (small.mask ^ large.mask));
+      return cursor;
+    } finally {
+      this.pauseRehash--;
+    }
+  }
+
+  private visitBucket(t: Table<N>, idx: number, visit: (node: N) => void): void {
+    let n = t.buckets[idx] ?? null;
+    while (n !== null) {
+      const next: N | null = n.next;
+      visit(n);
+      n = next;
+    }
+  }
+
+  /** A random node (dictGetFairRandomKey-like: sample some, pick one), or undefined. */
+  random(rand: (bound: number) => number): N | undefined {
+    if (this.size === 0) return undefined;
+    const sample = this.sample(16, rand);
+    return sample.length ? sample[rand(sample.length)] : undefined;
+  }
+
+  /**
+   * Up to `count` nodes from random buckets (dictGetSomeKeys): cheap, not
+   * uniformly distributed, good for eviction and active expiry.
+   */
+  sample(count: number, rand: (bound: number) => number): N[] {
+    const out: N[] = [];
+    const total = this.size;
+    if (total === 0) return out;
+    if (count > total) count = total;
+    for (let step = 0; step < REHASH_STEP && this.rehashIdx >= 0; step++) this.rehashStep();
+    const tables = this.t1 ? [this.t0, this.t1] : [this.t0];
+    const maxMask = Math.max(...tables.map((t) => t.mask));
+    let i = rand(maxMask + 1);
+    let emptyInARow = 0;
+    let maxSteps = count * 10;
+    while (out.length < count && maxSteps-- > 0) {
+      for (const t of tables) {
+        if (t === this.t0 && this.t1 && i < this.rehashIdx) continue; // already moved
+        if (i > t.mask) continue;
+        let n = t.buckets[i] ?? null;
+        if (n === null) {
+          emptyInARow++;
+          if (emptyInARow >= 5 && emptyInARow > count) {
+            i = rand(maxMask + 1);
+            emptyInARow = 0;
+          }
+          continue;
+        }
+        emptyInARow = 0;
+        while (n !== null && out.length < count) {
+          out.push(n);
+          n = n.next;
+        }
+      }
+      i = (i + 1) & maxMask;
+    }
+    return out;
+  }
+
+  private expandIfNeeded(): void {
+    const t = this.t0;
+    // Load factor 1 as Redis (dict_can_resize), forced at 5 when resizing is paused.
+    if (t.used >= t.buckets.length) this.startRehash(nextPow2(t.used + 1));
+  }
+
+  private shrinkIfNeeded(): void {
+    const t = this.t0;
+    if (this.pauseRehash > 0) return;
+    if (t.buckets.length > INITIAL_SIZE && t.used * 10 < t.buckets.length) {
+      this.startRehash(Math.max(INITIAL_SIZE, nextPow2(t.used)));
+    }
+  }
+
+  private startRehash(size: number): void {
+    if (size === this.t0.buckets.length) return;
+    if (this.t0.used === 0) {
+      this.t0 = newTable(size);
+      return;
+    }
+    this.t1 = newTable(size);
+    this.rehashIdx = 0;
+  }
+
+  /** Moves REHASH_STEP buckets from t0 to t1 (dictRehash). */
+  private rehashStep(): void {
+    if (this.pauseRehash > 0) return;
+    this.rehash(REHASH_STEP);
+  }
+
+  /** Rehashes up to n buckets; returns true while more remain. */
+  rehash(n: number): boolean {
+    const t1 = this.t1;
+    if (t1 === null) return false;
+    const t0 = this.t0;
+    let emptyVisits = n * REHASH_EMPTY_VISITS;
+    while (n-- > 0 && t0.used > 0) {
+      while (t0.buckets[this.rehashIdx] === null) {
+        this.rehashIdx++;
+        if (--emptyVisits === 0) return true;
+      }
+      let node = t0.buckets[this.rehashIdx] ?? null;
+      while (node !== null) {
+        const next: N | null = node.next;
+        const idx = this.hash(node.key) & t1.mask;
+        node.next = t1.buckets[idx] ?? null;
+        t1.buckets[idx] = node;
+        t0.used--;
+        t1.used++;
+        node = next;
+      }
+      t0.buckets[this.rehashIdx] = null;
+      this.rehashIdx++;
+    }
+    if (t0.used === 0) {
+      this.t0 = t1;
+      this.t1 = null;
+      this.rehashIdx = -1;
+      return false;
+    }
+    return true;
+  }
+}
+
+/** Increments the reversed cursor (dictScan's v = rev(rev(v | ~mask) + 1)). */
+function nextCursor(cursor: number, mask: number): number {
+  let v = (cursor | ~mask) >>> 0;
+  v = reverseBits(v);
+  v = (v + 1) >>> 0;
+  return reverseBits(v);
+}
+
+function reverseBits(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+function nextPow2(n: number): number {
+  let size = INITIAL_SIZE;
+  while (size < n) size *= 2;
+  return size;
+}

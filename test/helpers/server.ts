@@ -1,0 +1,51 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { silentLogger } from '../../src/log.js';
+import { configFrom, createNode } from '../../src/node.js';
+import { realRuntime } from '../../src/runtime/index.js';
+import type { Server } from '../../src/server/server.js';
+
+export interface TestServer {
+  port: number;
+  server: Server;
+  /** A new ioredis client (closed by stop()). */
+  ioredis(options?: { db?: number }): Redis;
+  /** A new connected node-redis client speaking RESP2 or RESP3 (closed by stop()). */
+  nodeRedis(resp?: 2 | 3): Promise<ReturnType<typeof createClient>>;
+  stop(): Promise<void>;
+}
+
+/** Starts a real node on a free port of 127.0.0.1 with the given redis.conf-style options. */
+export async function startServer(options: Record<string, string> = {}): Promise<TestServer> {
+  const config = configFrom([['port', '0'], ['bind', '127.0.0.1'], ...Object.entries(options)]);
+  const server = createNode({ runtime: realRuntime(), config, log: silentLogger() });
+  await server.start();
+  const port = server.port;
+  const clients: { quit(): unknown; disconnect(): unknown }[] = [];
+  return {
+    port,
+    server,
+    ioredis(opts = {}) {
+      const c = new Redis({ port, host: '127.0.0.1', db: opts.db ?? 0, lazyConnect: false, maxRetriesPerRequest: 0 });
+      clients.push(c);
+      return c;
+    },
+    async nodeRedis(resp = 2) {
+      const c = createClient({ socket: { port, host: '127.0.0.1', reconnectStrategy: false }, RESP: resp });
+      c.on('error', () => undefined);
+      await c.connect();
+      clients.push({ quit: () => c.quit(), disconnect: () => c.destroy() });
+      return c;
+    },
+    async stop() {
+      for (const c of clients) {
+        try {
+          c.disconnect();
+        } catch {
+          // already closed
+        }
+      }
+      await server.stop();
+    },
+  };
+}
