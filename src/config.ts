@@ -19,6 +19,14 @@ export interface OptionSpec {
   immutable?: boolean;
   /** Checked after type validation; returns an error text or null. */
   validate?: (value: string) => string | null;
+  /** Rewrites a valid value into the form CONFIG GET shows ("50.0" -> "50"). */
+  canonical?: (value: string) => string;
+  /** Only CONFIG GET of the exact name shows it (never a glob). */
+  hidden?: boolean;
+  /** CONFIG SET refuses it unless enable-protected-configs allows it. */
+  protected?: boolean;
+  /** Hidden from logs, SLOWLOG and MONITOR (passwords). */
+  sensitive?: boolean;
 }
 
 const INT_MAX = 2147483647;
@@ -32,7 +40,41 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'tcp-backlog', type: 'int', default: '511', min: 0, max: INT_MAX, immutable: true },
   { name: 'tcp-keepalive', type: 'int', default: '300', min: 0, max: INT_MAX },
   { name: 'timeout', type: 'int', default: '0', min: 0, max: INT_MAX },
-  { name: 'requirepass', type: 'string', default: '' },
+  { name: 'requirepass', type: 'string', default: '', sensitive: true },
+  { name: 'masterauth', type: 'string', default: '', sensitive: true },
+  { name: 'masteruser', type: 'string', default: '' },
+  { name: 'replicaof', type: 'string', default: '', immutable: true, aliases: ['slaveof'] },
+  { name: 'unixsocket', type: 'string', default: '', immutable: true },
+  { name: 'supervised', type: 'enum', default: 'no', values: ['upstart', 'systemd', 'auto', 'no'], immutable: true },
+  { name: 'always-show-logo', type: 'bool', default: 'no', immutable: true },
+  { name: 'set-proc-title', type: 'bool', default: 'yes', immutable: true },
+  { name: 'proc-title-template', type: 'string', default: '{title} {listen-addr} {server-mode}' },
+  { name: 'enable-module-command', type: 'enum', default: 'no', values: ['no', 'yes', 'local'], immutable: true },
+  { name: 'shutdown-on-sigint', type: 'string', default: 'default', validate: validateShutdownFlags },
+  { name: 'shutdown-on-sigterm', type: 'string', default: 'default', validate: validateShutdownFlags },
+  { name: 'shutdown-timeout', type: 'int', default: '10', min: 0, max: INT_MAX },
+  { name: 'maxmemory-clients', type: 'string', default: '0', validate: validateMemoryOrPercent },
+  { name: 'maxmemory-eviction-tenacity', type: 'int', default: '10', min: 0, max: 100 },
+  { name: 'repl-backlog-size', type: 'memory', default: '1048576', min: 1, max: LLONG_MAX },
+  { name: 'repl-backlog-ttl', type: 'int', default: '3600', min: 0, max: INT_MAX },
+  { name: 'repl-timeout', type: 'int', default: '60', min: 1, max: INT_MAX },
+  { name: 'repl-diskless-sync', type: 'bool', default: 'yes' },
+  { name: 'replica-priority', type: 'int', default: '100', min: 0, max: INT_MAX, aliases: ['slave-priority'] },
+  { name: 'min-replicas-to-write', type: 'int', default: '0', min: 0, max: INT_MAX, aliases: ['min-slaves-to-write'] },
+  { name: 'min-replicas-max-lag', type: 'int', default: '10', min: 0, max: INT_MAX, aliases: ['min-slaves-max-lag'] },
+  { name: 'rdbcompression', type: 'bool', default: 'yes' },
+  { name: 'rdbchecksum', type: 'bool', default: 'yes', immutable: true },
+  { name: 'stop-writes-on-bgsave-error', type: 'bool', default: 'yes' },
+  { name: 'aof-use-rdb-preamble', type: 'bool', default: 'yes' },
+  { name: 'appenddirname', type: 'string', default: 'appendonlydir', immutable: true },
+  { name: 'activedefrag', type: 'bool', default: 'no' },
+  { name: 'hll-sparse-max-bytes', type: 'memory', default: '3000', min: 0, max: LLONG_MAX },
+  { name: 'tracking-table-max-keys', type: 'int', default: '1000000', min: 0, max: LLONG_MAX },
+  { name: 'acllog-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX },
+  { name: 'cluster-node-timeout', type: 'int', default: '15000', min: 0, max: LLONG_MAX },
+  { name: 'latency-tracking-info-percentiles', type: 'string', default: '50 99 99.9', validate: validatePercentiles, canonical: canonicalPercentiles },
+  { name: 'crash-log-enabled', type: 'bool', default: 'yes' },
+  { name: 'key-load-delay', type: 'int', default: '0', min: -INT_MAX, max: INT_MAX, hidden: true },
   { name: 'databases', type: 'int', default: '16', min: 1, max: INT_MAX, immutable: true },
   { name: 'maxclients', type: 'int', default: '10000', min: 1, max: INT_MAX },
   { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: LLONG_MAX },
@@ -48,9 +90,9 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'logfile', type: 'string', default: '', immutable: true },
   { name: 'daemonize', type: 'bool', default: 'no', immutable: true },
   { name: 'pidfile', type: 'string', default: '', immutable: true },
-  { name: 'dir', type: 'string', default: '.' },
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb' },
-  { name: 'save', type: 'string', default: '' },
+  { name: 'dir', type: 'string', default: '.', protected: true },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
+  { name: 'save', type: 'string', default: '', validate: validateSaveParams },
   { name: 'appendonly', type: 'bool', default: 'no' },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },
   { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'] },
@@ -85,6 +127,41 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'peers', type: 'string', default: '', immutable: true },
   { name: 'bus-port', type: 'int', default: '0', min: 0, max: 65535, immutable: true },
 ];
+
+function validateShutdownFlags(value: string): string | null {
+  const flags = value.toLowerCase().split(/\s+/).filter(Boolean);
+  const known = ['default', 'save', 'nosave', 'now', 'force'];
+  if (flags.length === 0 || flags.some((f) => !known.includes(f))) return 'argument(s) must be one of the following: default, save, nosave, now, force';
+  if (flags.includes('save') && flags.includes('nosave')) return 'argument(s) must be one of the following: default, save, nosave, now, force';
+  return null;
+}
+
+function validateMemoryOrPercent(value: string): string | null {
+  if (value.endsWith('%')) {
+    const p = Number(value.slice(0, -1));
+    if (!/^\d+$/.test(value.slice(0, -1))) return 'argument must be a memory or percent value';
+    return p > 100 ? 'percentage argument must be less or equal to 100' : null;
+  }
+  return Number.isFinite(parseMemory(value)) && parseMemory(value) >= 0 ? null : 'argument must be a memory or percent value';
+}
+
+function validateSaveParams(value: string): string | null {
+  const parts = value.split(/\s+/).filter(Boolean);
+  if (parts.length % 2 !== 0) return 'Invalid save parameters';
+  return parts.every((p) => /^\d+$/.test(p)) ? null : 'Invalid save parameters';
+}
+
+function validatePercentiles(value: string): string | null {
+  for (const p of value.split(/\s+/).filter(Boolean)) {
+    const n = Number(p);
+    if (!Number.isFinite(n) || n < 0 || n > 100) return 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]';
+  }
+  return null;
+}
+
+function canonicalPercentiles(value: string): string {
+  return value.split(/\s+/).filter(Boolean).map((p) => String(Number(p))).join(' ');
+}
 
 const BY_NAME = new Map<string, OptionSpec>();
 for (const o of OPTIONS) {
@@ -136,7 +213,8 @@ export function validateOption(spec: OptionSpec, raw: string): [string, null] | 
       break;
   }
   const err = spec.validate?.(value) ?? null;
-  return err ? [null, err] : [value, null];
+  if (err) return [null, err];
+  return [spec.canonical ? spec.canonical(value) : value, null];
 }
 
 export type ConfigListener = (name: string, value: string) => void;
@@ -185,16 +263,94 @@ export class Config {
     return null;
   }
 
-  /** name -> value of every option matching a glob (CONFIG GET). */
+  /** name -> value of every option (canonical names). */
   entries(): [string, string][] {
     return OPTIONS.map((o) => [o.name, this.values.get(o.name)!]);
   }
 
-  /** redis.conf text of the explicitly set options (CONFIG REWRITE). */
-  render(): string {
+  /**
+   * CONFIG GET: options named exactly, or matching a glob (names and
+   * aliases, case-insensitive; hidden options only by exact name).
+   */
+  matching(patterns: readonly string[], globMatch: (p: string, s: string) => boolean): [string, string][] {
+    const out = new Map<string, string>();
+    for (const pattern of patterns) {
+      if (!/[[*?]/.test(pattern)) {
+        const spec = findOption(pattern);
+        if (spec && !out.has(pattern)) out.set(pattern, this.values.get(spec.name)!);
+        continue;
+      }
+      for (const [name, spec] of BY_NAME) {
+        if (spec.hidden || out.has(name) || !globMatch(pattern, name)) continue;
+        out.set(name, this.values.get(spec.name)!);
+      }
+    }
+    return [...out];
+  }
+
+  /**
+   * CONFIG SET of several options at once: all are validated and set, or
+   * none (earlier ones are rolled back). Returns null, or the failing
+   * argument and Redis's reason (reason null for an unknown option).
+   */
+  setAll(pairs: readonly [string, string][], allowProtected: boolean): { arg: string; reason: string | null } | null {
+    const seen = new Set<OptionSpec>();
+    for (const [name] of pairs) {
+      const spec = findOption(name);
+      if (!spec) return { arg: name, reason: null };
+    }
+    for (const [name] of pairs) {
+      const spec = findOption(name)!;
+      if (spec.immutable) return { arg: name, reason: "can't set immutable config" };
+      if (spec.protected && !allowProtected) return { arg: name, reason: "can't set protected config" };
+      if (seen.has(spec)) return { arg: name, reason: 'duplicate parameter' };
+      seen.add(spec);
+    }
+    const backup = pairs.map(([name]) => [name, this.get(name)] as const);
+    for (let i = 0; i < pairs.length; i++) {
+      const [name, value] = pairs[i]!;
+      const err = this.set(name, value);
+      if (err !== null) {
+        for (let j = 0; j < i; j++) this.set(backup[j]![0], backup[j]![1]);
+        return { arg: findOption(name)!.name, reason: err };
+      }
+    }
+    return null;
+  }
+
+  /** Whether a client may change protected options (enable-protected-configs yes, or local and the client is local). */
+  allowsProtected(clientIsLocal: boolean): boolean {
+    const v = this.get('enable-protected-configs');
+    return v === 'yes' || (v === 'local' && clientIsLocal);
+  }
+
+  /**
+   * CONFIG REWRITE: the old file's text with each option's first directive
+   * replaced by its current value (later duplicates dropped), comments and
+   * unknown lines kept, explicitly set options not in the file appended.
+   */
+  render(oldText = ''): string {
+    const written = new Set<string>();
     const lines: string[] = [];
-    for (const name of this.explicit) lines.push(`${name} ${quoteConfValue(this.values.get(name)!)}`);
-    return `# Generated by CONFIG REWRITE\n${lines.join('\n')}\n`;
+    for (const raw of oldText.split(/\r?\n/)) {
+      const parts = raw.trim().startsWith('#') ? null : splitArgs(raw.trim());
+      const spec = parts && parts.length > 0 ? findOption(parts[0]!) : undefined;
+      if (!spec) {
+        if (raw !== '# Generated by CONFIG REWRITE') lines.push(raw);
+        continue;
+      }
+      if (written.has(spec.name)) continue;
+      written.add(spec.name);
+      lines.push(this.directive(spec.name));
+    }
+    while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    const added = [...this.explicit].filter((n) => !written.has(n));
+    if (added.length > 0) lines.push('# Generated by CONFIG REWRITE', ...added.map((n) => this.directive(n)));
+    return `${lines.join('\n')}\n`;
+  }
+
+  private directive(name: string): string {
+    return `${name} ${quoteConfValue(this.values.get(name)!)}`;
   }
 }
 

@@ -3,7 +3,7 @@ export function formatMonitorLine(nowUs: number, db: number, addr: string, argv:
   const sec = Math.floor(nowUs / 1e6);
   const usec = String(nowUs % 1e6).padStart(6, '0');
   let line = `${sec}.${usec} [${db} ${addr}]`;
-  for (const a of argv) line += ` ${quoteRepr(a)}`;
+  for (const a of redactArgs(argv)) line += ` ${quoteRepr(a)}`;
   return line;
 }
 
@@ -39,4 +39,16 @@ export function quoteRepr(s: string): string {
     }
   }
   return `${out}"`;
+}
+
+/** Passwords never reach MONITOR or SLOWLOG: AUTH's arguments and HELLO's AUTH pair become "(redacted)". */
+export function redactArgs(argv: readonly string[]): readonly string[] {
+  const name = argv[0]!.toLowerCase();
+  if (name === 'auth') return [argv[0]!, ...argv.slice(1).map(() => '(redacted)')];
+  if (name !== 'hello') return argv;
+  const out = [...argv];
+  for (let i = 2; i + 2 < out.length; i++) {
+    if (out[i]!.toUpperCase() === 'AUTH') out.splice(i + 1, 2, '(redacted)', '(redacted)');
+  }
+  return out;
 }

@@ -48,6 +48,9 @@ export class Server implements KeyspaceListener {
   /** Listening port (actual, when 0 was asked). */
   port = 0;
   private shutdownHandler: (() => void) | null = null;
+  /** Replication ids (INFO replication master_replid/master_replid2; DEBUG CHANGE-REPL-ID). */
+  replId = '';
+  replId2 = '0000000000000000000000000000000000000000';
 
   constructor(
     readonly runtime: Runtime,
@@ -62,6 +65,7 @@ export class Server implements KeyspaceListener {
     this.startedAtMs = runtime.clock.nowMs();
     this.lastSaveSec = Math.floor(this.startedAtMs / 1000);
     this.runId = runtime.random.bytes(20).toString('hex');
+    this.changeReplicationId();
     this.cmdNowMs = this.startedAtMs;
     config.onChange((name) => {
       if (name === 'hz') this.scheduleCron();
@@ -103,6 +107,12 @@ export class Server implements KeyspaceListener {
     this.stats.expiredKeys++;
     this.stats.dirty++;
     for (const o of this.writeObservers) o(db, key, 'expired');
+  }
+
+  /** A fresh random replication id (changeReplicationId); the old one is forgotten. */
+  changeReplicationId(): void {
+    this.replId = this.runtime.random.bytes(20).toString('hex');
+    this.replId2 = '0000000000000000000000000000000000000000';
   }
 
   // ---- lifecycle -------------------------------------------------------

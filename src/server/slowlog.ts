@@ -1,4 +1,5 @@
 import type { Client } from './client.js';
+import { redactArgs } from './monitor.js';
 import type { Server } from './server.js';
 
 /** Redis keeps at most 32 arguments per entry, each at most 128 chars. */
@@ -27,7 +28,7 @@ export class SlowLog {
       id: this.nextId++,
       timestampSec: Math.floor(server.nowMs() / 1000),
       durationUs,
-      argv: trimArgv(argv),
+      argv: trimArgv(redactArgs(argv)),
       peer: c.remoteAddress,
       clientName: c.name,
     });

@@ -1,0 +1,107 @@
+import type { Client } from '../server/client.js';
+import { helpSubcommand, sub } from './help.js';
+import { bytesToHuman } from './info.js';
+import type { CommandSpec } from './types.js';
+import { ERR, isArg, parseInteger } from './util.js';
+
+/** Per-key and per-element overheads (dict entry, object header) as Redis's MEMORY USAGE counts them roughly. */
+const KEY_OVERHEAD = 24;
+const OBJECT_OVERHEAD = 16;
+const ELEMENT_OVERHEAD = 16;
+const MAX_DEPTH = 4;
+
+/**
+ * Estimated bytes of a value: strings by length, collections by sampling
+ * `samples` elements (0 = all) and extrapolating, as objectComputeSize does.
+ */
+export function estimateSize(value: unknown, samples: number, depth = 0): number {
+  if (typeof value === 'string') return value.length;
+  if (Buffer.isBuffer(value)) return value.length;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return 8;
+  if (value === null || value === undefined || typeof value !== 'object' || depth > MAX_DEPTH) return 0;
+  const items: unknown[] = value instanceof Map ? [...value.entries()] : Symbol.iterator in value ? [...(value as Iterable<unknown>)] : Object.values(value);
+  const n = items.length;
+  const take = samples <= 0 ? n : Math.min(n, samples);
+  let sum = 0;
+  for (let i = 0; i < take; i++) sum += ELEMENT_OVERHEAD + estimateSize(items[i], samples, depth + 1);
+  return take === 0 ? 0 : Math.round((sum / take) * n);
+}
+
+/** MEMORY USAGE key [SAMPLES count] */
+function memoryUsage(c: Client, argv: string[]): void {
+  let samples = 5;
+  for (let i = 3; i < argv.length; i++) {
+    if (isArg(argv[i]!, 'SAMPLES') && i + 1 < argv.length) {
+      const n = parseInteger(argv[++i]!);
+      if (n === null || n < 0) return c.error(n === null ? ERR.notInteger : ERR.syntax);
+      samples = n;
+    } else return c.error(ERR.syntax);
+  }
+  const e = c.db.lookup(argv[2]!);
+  if (e === undefined) return c.reply.nullBulk();
+  c.reply.int(KEY_OVERHEAD + OBJECT_OVERHEAD + e.key.length + estimateSize(e.value, samples));
+}
+
+const EMPTY_DOCTOR = 'Hi Sam, this instance is empty or is using very little memory, my issues detector can\'t be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.';
+const OK_DOCTOR = 'Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.';
+
+/** MEMORY STATS: Redis's field names with Strata's own measurements. */
+function memoryStats(c: Client): void {
+  const s = c.server;
+  const used = s.runtime.process.heapUsed();
+  const keys = s.keyspace.totalKeys;
+  const dbs = s.keyspace.all().filter((db) => db.size > 0);
+  const fields: [string, number | string][] = [
+    ['peak.allocated', used], ['total.allocated', used], ['startup.allocated', 0], ['replication.backlog', 0],
+    ['clients.slaves', 0], ['clients.normal', 0], ['cluster.links', 0], ['aof.buffer', 0], ['lua.caches', 0],
+    ['functions.caches', 0], ['overhead.total', 0], ['keys.count', keys], ['keys.bytes-per-key', keys ? Math.floor(used / keys) : 0],
+    ['dataset.bytes', used], ['dataset.percentage', '100'], ['peak.percentage', '100'], ['allocator.allocated', used],
+    ['allocator.active', used], ['allocator.resident', s.runtime.process.memoryRss()], ['allocator-fragmentation.ratio', '1'],
+    ['allocator-fragmentation.bytes', 0], ['allocator.rss-ratio', '1'], ['allocator.rss-bytes', 0], ['rss-overhead.ratio', '1'],
+    ['rss-overhead.bytes', 0], ['fragmentation', '1'], ['fragmentation.bytes', 0],
+  ];
+  c.reply.mapHeader(fields.length + dbs.length);
+  for (const [k, v] of fields.slice(0, 11)) statField(c, k, v);
+  for (const db of dbs) {
+    c.reply.bulk(`db.${db.id}`);
+    c.reply.mapHeader(2);
+    statField(c, 'overhead.hashtable.main', db.size * KEY_OVERHEAD);
+    statField(c, 'overhead.hashtable.expires', db.expiresCount * KEY_OVERHEAD);
+  }
+  for (const [k, v] of fields.slice(11)) statField(c, k, v);
+}
+
+function statField(c: Client, name: string, v: number | string): void {
+  c.reply.bulk(name);
+  if (typeof v === 'number') c.reply.int(v);
+  else c.reply.double(Number(v));
+}
+
+const MEMORY_HELP = [
+  'DOCTOR', '    Return memory problems reports.',
+  'MALLOC-STATS', '    Return internal statistics report from the memory allocator.',
+  'PURGE', '    Attempt to purge dirty pages for reclamation by the allocator.',
+  'STATS', '    Return information about the memory usage of the server.',
+  'USAGE <key> [SAMPLES <count>]', '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+];
+
+const RO: CommandSpec['flags'] = ['readonly'];
+const memorySubcommands: CommandSpec[] = [
+  { ...sub('usage', -3, RO, { since: '4.0.0', summary: 'Estimates the memory usage of a key.', complexity: 'O(N) where N is the number of samples.', syntax: 'key [SAMPLES count]' }, memoryUsage),
+    keys: [{ kind: 'range', first: 2, last: 2, step: 1, flags: ['RO'] }] },
+  sub('doctor', 2, [], { since: '4.0.0', summary: 'Outputs a memory problems report.', complexity: 'O(1)', tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'] },
+    (c) => c.reply.verbatim(c.server.runtime.process.heapUsed() < 5 * 1024 * 1024 || c.server.keyspace.totalKeys === 0 ? EMPTY_DOCTOR : OK_DOCTOR)),
+  sub('stats', 2, [], { since: '4.0.0', summary: 'Returns details about memory usage.', complexity: 'O(1)', tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'] }, memoryStats),
+  sub('malloc-stats', 2, [], { since: '4.0.0', summary: 'Returns the allocator statistics.', complexity: 'Depends on how much memory is allocated, could be slow', tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'] },
+    (c) => c.reply.verbatim(`Stats not supported for the current allocator (used ${bytesToHuman(c.server.runtime.process.heapUsed())})`)),
+  sub('purge', 2, [], { since: '4.0.0', summary: 'Asks the allocator to release memory.', complexity: 'Depends on how much memory is allocated, could be slow', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'] },
+    (c) => c.reply.ok()),
+  helpSubcommand('memory', MEMORY_HELP, '4.0.0'),
+];
+
+export const memoryCommand: CommandSpec = {
+  name: 'memory', arity: -2, flags: [], group: 'server', since: '4.0.0',
+  summary: 'A container for memory diagnostics commands.', complexity: 'Depends on subcommand.',
+  subcommands: memorySubcommands,
+};

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawClient } from '../helpers/raw.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+describe('COMMAND', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('COMMAND INFO has Redis 7.0 shape', async () => {
+    const r = t.ioredis();
+    const [get] = (await r.call('command', 'info', 'get')) as unknown[][];
+    expect(get!.slice(0, 8)).toEqual(['get', 2, ['readonly', 'fast'], 1, 1, 1, ['@read', '@string', '@fast'], []]);
+    expect(get![8]).toEqual([['flags', ['RO', 'access'], 'begin_search', ['type', 'index', 'spec', ['index', 1]],
+      'find_keys', ['type', 'range', 'spec', ['lastkey', 0, 'keystep', 1, 'limit', 0]]]]);
+    expect(get![9]).toEqual([]);
+    const [config] = (await r.call('command', 'info', 'config')) as unknown[][];
+    const subs = config![9] as unknown[][];
+    expect(subs.map((s) => s[0])).toContain('config|get');
+    expect(await r.call('command', 'info', 'get|key', 'config|get|key', 'nope')).toEqual([null, null, null]);
+    const [cg] = (await r.call('command', 'info', 'config|get')) as unknown[][];
+    expect(cg![0]).toBe('config|get');
+  });
+
+  it('COMMAND, COUNT and LIST agree with the table', async () => {
+    const r = t.ioredis();
+    const all = (await r.call('command')) as unknown[][];
+    expect(await r.call('command', 'count')).toBe(all.length);
+    const list = (await r.call('command', 'list')) as string[];
+    expect(list).toContain('client|list');
+    expect(list).toContain('get');
+    expect(await r.call('command', 'list', 'filterby', 'pattern', 'get')).toEqual(['get']);
+    expect(await r.call('command', 'list', 'filterby', 'pattern', 'config|*re*')).toEqual(expect.arrayContaining(['config|resetstat', 'config|rewrite']));
+    expect(await r.call('command', 'list', 'filterby', 'aclcat', 'connection')).toContain('client|id');
+    expect(await r.call('command', 'list', 'filterby', 'aclcat', 'nonexisting')).toEqual([]);
+    expect(await r.call('command', 'list', 'filterby', 'module', 'x')).toEqual([]);
+    await expect(r.call('command', 'list', 'bad')).rejects.toThrow('ERR syntax error');
+    await expect(r.call('command', 'list', 'filterby', 'bad', 'x')).rejects.toThrow('ERR syntax error');
+  });
+
+  it('COMMAND DOCS derives arguments from the syntax', async () => {
+    const r = t.ioredis();
+    const docs = (await r.call('command', 'docs', 'get', 'nope')) as unknown[];
+    expect(docs[0]).toBe('get');
+    expect(docs[1]).toEqual(['summary', 'Returns the string value of a key.', 'since', '1.0.0', 'group', 'string', 'complexity', 'O(1)',
+      'arguments', [['name', 'key', 'type', 'key', 'key_spec_index', 0]]]);
+    const cl = (await r.call('command', 'docs', 'client')) as unknown[];
+    const fields = cl[1] as unknown[];
+    expect(fields).toContain('subcommands');
+    const quit = ((await r.call('command', 'docs', 'quit')) as unknown[])[1] as unknown[];
+    expect(quit).toEqual(expect.arrayContaining(['doc_flags', ['deprecated'], 'deprecated_since', '7.2.0']));
+  });
+
+  it('COMMAND GETKEYS / GETKEYSANDFLAGS and their errors', async () => {
+    const r = t.ioredis();
+    expect(await r.call('command', 'getkeys', 'get', 'key')).toEqual(['key']);
+    expect(await r.call('command', 'getkeys', 'memory', 'usage', 'key')).toEqual(['key']);
+    expect(await r.call('command', 'getkeysandflags', 'get', 'k')).toEqual([['k', ['RO', 'access']]]);
+    await expect(r.call('command', 'getkeys', 'nope', 'x')).rejects.toThrow('ERR Invalid command specified');
+    await expect(r.call('command', 'getkeys', 'ping', 'x')).rejects.toThrow('ERR The command has no key arguments');
+    await expect(r.call('command', 'getkeys', 'get')).rejects.toThrow('ERR Invalid number of arguments specified for command');
+  });
+
+  it('COMMAND HELP and RESP3 sets', async () => {
+    const r = t.ioredis();
+    expect(((await r.call('command', 'help')) as string[])[0]).toBe('COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
+    const c = await RawClient.connect(t.port);
+    c.write('HELLO 3\r\n');
+    await c.until((s) => s.includes('modules'));
+    c.write('COMMAND INFO ping\r\n');
+    const out = await c.until((s) => s.includes('@connection'));
+    expect(out.startsWith('*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n~1\r\n+fast\r\n')).toBe(true);
+    c.close();
+  });
+});
