@@ -233,6 +233,9 @@ export class Config {
   }
 
   get(name: string): string {
+    // Fast path: canonical names (what the code uses) need no alias/case resolution.
+    const direct = this.values.get(name);
+    if (direct !== undefined) return direct;
     const spec = findOption(name);
     if (!spec) throw new Error(`unknown option ${name}`);
     return this.values.get(spec.name)!;

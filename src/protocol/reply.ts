@@ -80,7 +80,15 @@ export class ReplyWriter {
   }
 
   ok(): void {
-    this.raw('+OK\r\n');
+    this.ensure(5);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = 0x2b; // +OK\r\n without a native call
+    buf[p + 1] = 0x4f;
+    buf[p + 2] = 0x4b;
+    buf[p + 3] = 13;
+    buf[p + 4] = 10;
+    this.pos = p + 5;
   }
 
   /** +status */
@@ -98,6 +106,17 @@ export class ReplyWriter {
   }
 
   int(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n < 10) {
+      this.ensure(4);
+      const buf = this.buf;
+      const p = this.pos;
+      buf[p] = 0x3a;
+      buf[p + 1] = 48 + n;
+      buf[p + 2] = 13;
+      buf[p + 3] = 10;
+      this.pos = p + 4;
+      return;
+    }
     this.raw(`:${n}\r\n`);
   }
 

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { wrapHandleSocket } from './handle-socket.js';
 
 /**
  * A byte stream to a peer. node's net.Socket satisfies it structurally, so the
@@ -49,9 +50,14 @@ export interface Transport {
 }
 
 export class TcpTransport implements Transport {
+  /** directIo: read/write accepted sockets through their libuv handle (see handle-socket.ts). */
+  constructor(private readonly directIo = process.env.STRATA_STREAM_IO !== '1') {}
+
   listen(options: ListenOptions, onConnection: (socket: StreamSocket) => void): Promise<Listener> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer({ noDelay: true }, (socket) => onConnection(socket));
+      const server = net.createServer({ noDelay: true }, (socket) => {
+        onConnection((this.directIo && wrapHandleSocket(socket)) || socket);
+      });
       server.once('error', reject);
       server.listen({ host: options.host, port: options.port, backlog: options.backlog ?? 511 }, () => {
         server.off('error', reject);

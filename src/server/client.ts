@@ -102,9 +102,8 @@ export class Client {
     if (this.closed) return;
     this.netInputBytes += chunk.length;
     this.server.stats.netInputBytes += chunk.length;
-    this.lastInteractionMs = this.server.now();
     this.parser.feed(chunk);
-    if (this.parser.pendingBytes > this.server.config.int('client-query-buffer-limit')) {
+    if (this.parser.pendingBytes > this.server.queryBufferLimit) {
       this.server.log.warn({ client: this.remoteAddress }, 'closing client that reached max query buffer length');
       this.close();
       return;
@@ -114,6 +113,8 @@ export class Client {
 
   /** Runs every complete command in the input buffer, then flushes the replies. */
   processInput(): void {
+    this.server.beginBatch();
+    this.lastInteractionMs = this.server.nowMs();
     while (!this.closed && !this.paused && !this.closeAfterReply) {
       const status = this.parser.next();
       if (status === ParseStatus.NeedMore) break;

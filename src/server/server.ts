@@ -36,6 +36,15 @@ export class Server implements KeyspaceListener {
   readonly runId: string;
   /** Unix ms snapshot for the running command (expiry decisions are consistent within one command). */
   private cmdNowMs = 0;
+  /**
+   * One I/O batch reads the wall clock once; each command then reads only the
+   * monotonic clock, which gives both its duration and the next command's time.
+   */
+  private batchWallMs = 0;
+  private batchMonoMs = 0;
+  private lastMonoMs = 0;
+  /** client-query-buffer-limit, cached for the per-read check. */
+  queryBufferLimit = 0;
   private listeners: Listener[] = [];
   private cronHandle: TimerHandle | null = null;
   /** CLIENT PAUSE state. */
@@ -62,13 +71,16 @@ export class Server implements KeyspaceListener {
     this.keyspace = new Keyspace(config.int('databases'), seed, this, this);
     this.stats = new ServerStats(commands.all.length);
     this.slowlog = new SlowLog();
+    this.slowlog.bind(config);
     this.startedAtMs = runtime.clock.nowMs();
     this.lastSaveSec = Math.floor(this.startedAtMs / 1000);
     this.runId = runtime.random.bytes(20).toString('hex');
     this.changeReplicationId();
     this.cmdNowMs = this.startedAtMs;
+    this.queryBufferLimit = config.int('client-query-buffer-limit');
     config.onChange((name) => {
       if (name === 'hz') this.scheduleCron();
+      if (name === 'client-query-buffer-limit') this.queryBufferLimit = config.int(name);
     });
   }
 
@@ -214,15 +226,25 @@ export class Server implements KeyspaceListener {
     this.afterReply(c);
   }
 
+  /** Starts an I/O batch: samples the wall clock for the commands that follow. */
+  beginBatch(): void {
+    const clock = this.runtime.clock;
+    this.batchWallMs = clock.nowMs();
+    this.batchMonoMs = clock.monotonicMs();
+    this.lastMonoMs = this.batchMonoMs;
+    this.cmdNowMs = this.batchWallMs;
+  }
+
   /** Runs a resolved command and records its statistics, slowlog entry and MONITOR feed. */
   execute(c: Client, cmd: Command, argv: string[]): void {
-    const clock = this.runtime.clock;
-    this.cmdNowMs = clock.nowMs();
     if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
     const errorsBefore = this.stats.totalErrorReplies;
-    const started = clock.monotonicMs();
+    const started = this.lastMonoMs;
     cmd.handler!(c, argv);
-    const durationUs = Math.round((clock.monotonicMs() - started) * 1000);
+    const ended = this.runtime.clock.monotonicMs();
+    this.lastMonoMs = ended;
+    this.cmdNowMs = this.batchWallMs + (ended - this.batchMonoMs);
+    const durationUs = Math.round((ended - started) * 1000);
     const st = this.stats.commands[cmd.id]!;
     st.calls++;
     st.usec += durationUs;
@@ -293,8 +315,8 @@ export class Server implements KeyspaceListener {
 
   /** serverCron: active expiry, client timeouts, pause expiry, metrics. */
   cron(periodMs: number): void {
-    const now = this.now();
-    this.cmdNowMs = now;
+    this.beginBatch();
+    const now = this.cmdNowMs;
     this.stats.sampleOps(now);
     if (this.pauseKind !== null && now >= this.pauseEndMs) this.unpause();
     if (this.activeExpireEnabled) this.activeExpireCycle(periodMs);

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Client } from './client.js';
 import { redactArgs } from './monitor.js';
 import type { Server } from './server.js';
@@ -20,8 +21,19 @@ export class SlowLog {
   entries: SlowLogEntry[] = [];
   private nextId = 0;
 
+  /** slowlog-log-slower-than, cached: it is read after every command. */
+  private thresholdUs = -1;
+
+  /** Follows the config so the per-command check reads a field, not the option table. */
+  bind(config: Config): void {
+    this.thresholdUs = config.int('slowlog-log-slower-than');
+    config.onChange((name) => {
+      if (name === 'slowlog-log-slower-than') this.thresholdUs = config.int(name);
+    });
+  }
+
   maybeAdd(server: Server, c: Client, argv: readonly string[], durationUs: number): void {
-    const threshold = server.config.int('slowlog-log-slower-than');
+    const threshold = this.thresholdUs;
     if (threshold < 0 || durationUs < threshold) return;
     const maxLen = server.config.int('slowlog-max-len');
     this.entries.unshift({
