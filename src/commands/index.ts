@@ -2,6 +2,7 @@ import { bitCommands } from './bits.js';
 import { clientCommands } from './client.js';
 import { connectionCommands } from './connection.js';
 import { expireCommands } from './expire.js';
+import { functionCommands } from './functions.js';
 import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
 import { serverCommands } from './server.js';
@@ -19,6 +20,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...expireCommands,
   ...serverCommands,
   ...introspectionCommands,
+  ...functionCommands,
 ];
 
 let shared: CommandTable | null = null;

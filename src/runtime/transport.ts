@@ -12,7 +12,10 @@ export interface StreamSocket {
   readonly localPort?: number | undefined;
   readonly writableLength: number;
   write(data: Buffer | string): boolean;
+  /** Half-closes after pending output; pair with destroySoon to close fully. */
   end(): void;
+  /** Closes fully once pending output is written (net.Socket#destroySoon). */
+  destroySoon?(): void;
   destroy(): void;
   pause(): void;
   resume(): void;

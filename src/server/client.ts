@@ -140,7 +140,9 @@ export class Client {
     }
     if (this.closeAfterReply) {
       this.closed = true;
+      // Close fully, not half: a client still sending must see the connection drop (as Redis's close()).
       this.socket.end();
+      this.socket.destroySoon?.();
       this.server.clients.remove(this);
       return;
     }
