@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { parseCommandLine } from '../config.js';
 import { createLogger } from '../log.js';
 import { configFrom, createNode } from '../node.js';
@@ -12,9 +11,10 @@ async function main(): Promise<void> {
     process.stdout.write('Strata server v=0.1.0 (Redis 7.0 compatible)\n');
     return;
   }
+  const runtime = realRuntime();
   let config;
   try {
-    const directives = parseCommandLine(args, (file) => readFileSync(file, 'utf8'));
+    const directives = parseCommandLine(args, (file) => runtime.disk.readFile(file).toString('utf8'));
     config = configFrom(directives);
     if (args[0] && !args[0].startsWith('--')) config.file = args[0];
   } catch (err) {
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     file: config.get('logfile') || undefined,
     pretty: process.stdout.isTTY === true,
   });
-  const node = createNode({ runtime: realRuntime(config.file), config, log });
+  runtime.process.configFile = config.file;
+  const node = createNode({ runtime, config, log });
   let stopping = false;
   const shutdown = (reason: string): void => {
     if (stopping) return;

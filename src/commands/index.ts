@@ -3,10 +3,15 @@ import { clientCommands } from './client.js';
 import { connectionCommands } from './connection.js';
 import { expireCommands } from './expire.js';
 import { functionCommands } from './functions.js';
+import { hashCommands } from './hashes.js';
 import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
+import { listCommands } from './lists.js';
+import { multiCommands } from './multi.js';
 import { serverCommands } from './server.js';
+import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
+import { zsetCommands } from './zsets.js';
 import { CommandTable } from './table.js';
 import type { CommandSpec } from './types.js';
 
@@ -16,11 +21,16 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...clientCommands,
   ...stringCommands,
   ...bitCommands,
+  ...setCommands,
+  ...zsetCommands,
+  ...hashCommands,
   ...keyCommands,
+  ...listCommands,
   ...expireCommands,
   ...serverCommands,
   ...introspectionCommands,
   ...functionCommands,
+  ...multiCommands,
 ];
 
 let shared: CommandTable | null = null;

@@ -19,7 +19,7 @@ export function int64Of(s: string): number | bigint | null {
 }
 
 /** a + b within int64, or null on overflow. */
-function addInt64(a: number | bigint, b: number | bigint): number | bigint | null {
+export function addInt64(a: number | bigint, b: number | bigint): number | bigint | null {
   if (typeof a === 'number' && typeof b === 'number') {
     const sum = a + b;
     if (Number.isSafeInteger(sum)) return sum;

@@ -25,6 +25,8 @@ const CATEGORY_ORDER = [
 ];
 
 function deriveCategories(spec: CommandSpec): string[] {
+  // A container (CONFIG, OBJECT...) only dispatches: Redis gives it no category but @slow.
+  if (spec.subcommands?.length && !spec.handler) return spec.acl?.length ? [...spec.acl] : ['slow'];
   const cats = new Set<string>(spec.acl ?? []);
   const f = new Set(spec.flags);
   if (f.has('write')) cats.add('write');

@@ -129,10 +129,19 @@ export function isArg(arg: string, keyword: string): boolean {
 
 /** Redis's stringmatchlen: glob matching with * ? [abc] [^a] [a-z] and \ escapes, optionally case-insensitive. */
 export function globMatch(pattern: string, text: string, nocase = false): boolean {
-  return matchAt(pattern, 0, text, 0, nocase, 0);
+  return matchAt(pattern, 0, text, 0, nocase, 0, { skipLonger: false });
 }
 
-function matchAt(p: string, pi: number, s: string, si: number, nocase: boolean, depth: number): boolean {
+/**
+ * Set once the pattern after some '*' matched nowhere in the rest of the
+ * text: then no earlier '*' can help by matching more, so every pending
+ * '*' gives up (Redis's skipLongerMatches; keeps "a*a*a*...b" linear-ish).
+ */
+interface MatchState {
+  skipLonger: boolean;
+}
+
+function matchAt(p: string, pi: number, s: string, si: number, nocase: boolean, depth: number, st: MatchState): boolean {
   if (depth > 1000) return false; // Redis bounds recursion the same way against pathological patterns
   while (pi < p.length && si <= s.length) {
     const pc = p[pi]!;
@@ -141,8 +150,10 @@ function matchAt(p: string, pi: number, s: string, si: number, nocase: boolean, 
         while (p[pi + 1] === '*') pi++;
         if (pi + 1 === p.length) return true;
         for (let k = si; k <= s.length; k++) {
-          if (matchAt(p, pi + 1, s, k, nocase, depth + 1)) return true;
+          if (matchAt(p, pi + 1, s, k, nocase, depth + 1, st)) return true;
+          if (st.skipLonger) return false;
         }
+        st.skipLonger = true;
         return false;
       }
       case '?':

@@ -18,8 +18,8 @@ const CR = 13;
 const LF = 10;
 
 export interface ParserLimits {
-  /** proto-max-bulk-len */
-  maxBulkBytes: number;
+  /** proto-max-bulk-len, read at every bulk header so CONFIG SET applies to open connections. */
+  maxBulkBytes: () => number;
   /** Multibulk length / bulk length allowed before AUTH (Redis: 10 and 16384). */
   requireAuth: () => boolean;
 }
@@ -32,7 +32,12 @@ export const enum ParseStatus {
   NeedMore,
   /** A protocol error: reply `error` and close the connection. */
   Error,
+  /** Internal to next(): input consumed that runs nothing (an empty line, "*0"). */
+  Skipped,
 }
+
+const SKIPPED = ParseStatus.Skipped;
+const INT_MAX = 2147483647;
 
 export class RequestParser {
   /** Unparsed bytes (the tail of the last chunk(s)). */
@@ -78,12 +83,12 @@ export class RequestParser {
     if (this.bigArg !== null) return ParseStatus.NeedMore;
     // A big final argument completed the command inside feed().
     if (this.argsLeft === 0 && this.argv.length > 0) return this.emit(this.argv);
-    if (this.argsLeft === 0) {
+    // A loop, not recursion: a client may send any number of empty lines or "*0".
+    while (this.argsLeft === 0) {
       if (this.pos >= this.buf.length) return this.drained();
-      if (this.buf[this.pos] !== 0x2a /* '*' */) return this.parseInline();
-      const status = this.parseMultibulkHeader();
-      if (status !== ParseStatus.Command) return status;
-      if (this.argsLeft === 0) return this.next(); // "*0" or "*-1": nothing to run
+      const status = this.buf[this.pos] === 0x2a /* '*' */ ? this.parseMultibulkHeader() : this.parseInline();
+      if (status === SKIPPED) continue;
+      if (status !== ParseStatus.Command || this.argsLeft === 0) return status;
     }
     return this.parseBulks();
   }
@@ -109,13 +114,15 @@ export class RequestParser {
   private readHeaderLine(tooBigMessage: string): number | null | string {
     const buf = this.buf;
     const len = buf.length;
-    let cr = this.pos + 1;
-    while (cr < len && buf[cr] !== CR) cr++;
-    if (cr + 1 >= len) {
+    // From the prefix itself: a CR where '$' belongs ends an (invalid) line too.
+    let cr = this.pos;
+    // Redis finds the line end with strchr, which stops at a NUL byte.
+    while (cr < len && buf[cr] !== CR && buf[cr] !== 0) cr++;
+    if (cr + 1 >= len || buf[cr] === 0) {
       if (len - this.pos > PROTO_INLINE_MAX_SIZE) return tooBigMessage;
       return null;
     }
-    const value = parseHeaderInt(buf, this.pos + 1, cr);
+    const value = cr > this.pos ? parseHeaderInt(buf, this.pos + 1, cr) : NaN;
     this.pos = cr + 2;
     return value;
   }
@@ -124,9 +131,10 @@ export class RequestParser {
     const n = this.readHeaderLine('Protocol error: too big mbulk count string');
     if (n === null) return ParseStatus.NeedMore;
     if (typeof n === 'string') return this.fail(n);
-    if (Number.isNaN(n) || n > 1024 * 1024 * 1024) return this.fail('Protocol error: invalid multibulk length');
+    if (Number.isNaN(n) || n > INT_MAX) return this.fail('Protocol error: invalid multibulk length');
+    if (n <= 0) return SKIPPED; // "*0" and "*-1" run nothing
     if (n > 10 && this.limits.requireAuth()) return this.fail('Protocol error: unauthenticated multibulk length');
-    this.argsLeft = n > 0 ? n : 0;
+    this.argsLeft = n;
     this.argv = [];
     this.bulkLen = -1;
     return ParseStatus.Command;
@@ -137,13 +145,15 @@ export class RequestParser {
     while (this.argsLeft > 0) {
       if (this.bulkLen < 0) {
         if (this.pos >= buf.length) return ParseStatus.NeedMore;
-        if (buf[this.pos] !== 0x24 /* '$' */) {
-          return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos]!)}'`);
-        }
+        const lineStart = this.pos;
         const len = this.readHeaderLine('Protocol error: too big bulk count string');
         if (len === null) return ParseStatus.NeedMore;
         if (typeof len === 'string') return this.fail(len);
-        if (Number.isNaN(len) || len < 0 || len > this.limits.maxBulkBytes || len > MAX_STRING_ARG_BYTES) {
+        // Checked once the whole line is in, as Redis does.
+        if (buf[lineStart] !== 0x24 /* '$' */) {
+          return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[lineStart]!)}'`);
+        }
+        if (Number.isNaN(len) || len < 0 || len > this.limits.maxBulkBytes() || len > MAX_STRING_ARG_BYTES) {
           return this.fail('Protocol error: invalid bulk length');
         }
         if (len > 16384 && this.limits.requireAuth()) return this.fail('Protocol error: unauthenticated bulk length');
@@ -200,7 +210,12 @@ export class RequestParser {
   }
 
   private parseInline(): ParseStatus {
-    const nl = this.buf.indexOf(LF, this.pos);
+    let nl = this.buf.indexOf(LF, this.pos);
+    // Redis finds the newline with strchr, which stops at a NUL byte: such a line never ends.
+    if (nl >= 0) {
+      const nul = this.buf.indexOf(0, this.pos);
+      if (nul >= 0 && nul < nl) nl = -1;
+    }
     if (nl < 0) {
       if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big inline request');
       return ParseStatus.NeedMore;
@@ -211,7 +226,7 @@ export class RequestParser {
     this.pos = nl + 1;
     const argv = splitArgs(line);
     if (argv === null) return this.fail('Protocol error: unbalanced quotes in request');
-    if (argv.length === 0) return this.next();
+    if (argv.length === 0) return SKIPPED;
     return this.emit(argv);
   }
 
@@ -219,16 +234,19 @@ export class RequestParser {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Parses a signed decimal integer in buf[start, end) as Redis's string2ll does; NaN if malformed. */
+/**
+ * Parses a signed decimal integer in buf[start, end) with Redis's string2ll
+ * rules: "0", or an optional '-' then 1-9 then digits (no '+', no leading
+ * zeros, no "-0"), at most 20 chars. NaN if malformed.
+ */
 function parseHeaderInt(buf: Buffer, start: number, end: number): number {
-  if (start >= end || end - start > 20) return NaN;
+  const n = end - start;
+  if (n <= 0 || n > 20) return NaN;
+  if (n === 1 && buf[start] === 0x30) return 0;
   let i = start;
-  let negative = false;
-  if (buf[i] === 0x2d) {
-    negative = true;
-    i++;
-    if (i === end) return NaN;
-  }
+  const negative = buf[i] === 0x2d;
+  if (negative) i++;
+  if (i === end || buf[i]! < 0x31 || buf[i]! > 0x39) return NaN;
   let value = 0;
   for (; i < end; i++) {
     const d = buf[i]! - 48;
@@ -245,6 +263,9 @@ function parseHeaderInt(buf: Buffer, start: number, end: number): number {
  * or the end. Returns null on unbalanced quotes.
  */
 export function splitArgs(line: string): string[] | null {
+  // sdssplitargs reads a C string: a NUL byte ends the input.
+  const nul = line.indexOf('\0');
+  if (nul >= 0) line = line.slice(0, nul);
   const out: string[] = [];
   let i = 0;
   const n = line.length;
@@ -285,7 +306,7 @@ export function splitArgs(line: string): string[] | null {
       } else {
         if (i >= n) break;
         const c = line[i]!;
-        if (c === ' ' || c === '\n' || c === '\r' || c === '\t' || c === '\0') break;
+        if (c === ' ' || c === '\n' || c === '\r' || c === '\t') break;
         if (c === '"') inDq = true;
         else if (c === "'") inSq = true;
         else current += c;

@@ -2,6 +2,7 @@ import { ParseStatus, RequestParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { StreamSocket } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
+import type { Transaction, WatchedKey } from './multi.js';
 import type { Server } from './server.js';
 
 /** Above this much unsent output we stop reading the client until the socket drains. */
@@ -52,6 +53,12 @@ export class Client {
   netInputBytes = 0;
   netOutputBytes = 0;
   commandsProcessed = 0;
+  /** The open MULTI, or null (src/server/multi.ts). */
+  multi: Transaction | null = null;
+  /** Keys this client WATCHes, or null when none. */
+  watching: WatchedKey[] | null = null;
+  /** A watched key changed (CLIENT_DIRTY_CAS): the next EXEC replies null. */
+  dirtyCas = false;
   readonly localAddress: string;
   readonly remoteAddress: string;
 
@@ -65,7 +72,7 @@ export class Client {
     this.createdAtMs = server.now();
     this.lastInteractionMs = this.createdAtMs;
     this.parser = new RequestParser({
-      maxBulkBytes: server.config.int('proto-max-bulk-len'),
+      maxBulkBytes: () => server.protoMaxBulkLen,
       requireAuth: () => !this.authenticated,
     });
     this.reply.onError = (message) => server.stats.countError(message);

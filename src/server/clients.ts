@@ -100,7 +100,7 @@ export function describeClient(c: Client, nowMs: number, running: readonly strin
   return (
     `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=-1 name=${c.name} ` +
     `age=${Math.floor((nowMs - c.createdAtMs) / 1000)} idle=${Math.floor((nowMs - c.lastInteractionMs) / 1000)} ` +
-    `flags=${clientFlags(c)} db=${c.dbIndex} sub=${c.subscriptionCount} psub=0 ssub=0 multi=-1 ` +
+    `flags=${clientFlags(c)} db=${c.dbIndex} sub=${c.subscriptionCount} psub=0 ssub=0 multi=${c.multi === null ? -1 : c.multi.queued.length} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=0 rbs=16384 rbp=${obl} obl=${obl} oll=0 omem=${omem} ` +
     `tot-mem=${16384 + qbuf + argvMem + obl + omem} events=r${omem > 0 ? 'w' : ''} cmd=${cmd} user=${c.user} ` +
     `redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion}`

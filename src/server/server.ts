@@ -5,9 +5,11 @@ import type { Logger } from '../log.js';
 import type { Listener, Runtime, StreamSocket, TimerHandle } from '../runtime/index.js';
 import type { Database, KeyspaceListener } from '../store/database.js';
 import { Keyspace } from '../store/keyspace.js';
+import { BlockingRegistry } from './blocking.js';
 import { Client, ReplyMode } from './client.js';
 import { ClientRegistry } from './clients.js';
 import { formatMonitorLine } from './monitor.js';
+import { Transactions } from './multi.js';
 import { SlowLog } from './slowlog.js';
 import { ServerStats } from './stats.js';
 
@@ -45,6 +47,8 @@ export class Server implements KeyspaceListener {
   private lastMonoMs = 0;
   /** client-query-buffer-limit, cached for the per-read check. */
   queryBufferLimit = 0;
+  /** proto-max-bulk-len, cached for the per-argument check. */
+  protoMaxBulkLen = 0;
   private listeners: Listener[] = [];
   private cronHandle: TimerHandle | null = null;
   /** CLIENT PAUSE state. */
@@ -60,6 +64,12 @@ export class Server implements KeyspaceListener {
   /** Replication ids (INFO replication master_replid/master_replid2; DEBUG CHANGE-REPL-ID). */
   replId = '';
   replId2 = '0000000000000000000000000000000000000000';
+  /** Clients blocked on keys (BLPOP & co.), served after each command. */
+  readonly blocking: BlockingRegistry;
+  /** MULTI/EXEC and the WATCH registry. */
+  readonly transactions: Transactions;
+  /** Error replies already attributed to a command (Redis's prev_err_count): EXEC does not fail for its queued commands' errors. */
+  private errorsCounted = 0;
 
   constructor(
     readonly runtime: Runtime,
@@ -76,11 +86,18 @@ export class Server implements KeyspaceListener {
     this.lastSaveSec = Math.floor(this.startedAtMs / 1000);
     this.runId = runtime.random.bytes(20).toString('hex');
     this.changeReplicationId();
+    this.blocking = new BlockingRegistry(this);
+    this.transactions = new Transactions(this);
     this.cmdNowMs = this.startedAtMs;
     this.queryBufferLimit = config.int('client-query-buffer-limit');
+    this.protoMaxBulkLen = config.int('proto-max-bulk-len');
+    const applyLfu = (): void => this.keyspace.setLfuParams(config.int('lfu-log-factor'), config.int('lfu-decay-time'));
+    applyLfu();
     config.onChange((name) => {
       if (name === 'hz') this.scheduleCron();
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = config.int(name);
+      if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = config.int(name);
+      if (name === 'lfu-log-factor' || name === 'lfu-decay-time') applyLfu();
     });
   }
 
@@ -89,6 +106,11 @@ export class Server implements KeyspaceListener {
   /** Unix ms as seen by the running command. */
   nowMs(): number {
     return this.cmdNowMs;
+  }
+
+  /** Sets the command clock back to `ms`: EXEC runs every queued command at its own start time. */
+  holdNowMs(ms: number): void {
+    this.cmdNowMs = ms;
   }
 
   /** Expired keys are kept (not deleted on access) while writes are paused, as Redis does. */
@@ -185,13 +207,15 @@ export class Server implements KeyspaceListener {
     if (c.replyMode !== ReplyMode.On) c.flush();
     const cmd = this.resolve(c, argv);
     if (cmd === null) return;
-    if (this.pauseKind !== null && this.shouldPause(cmd)) {
+    if (this.pauseKind !== null && this.shouldPause(c, cmd)) {
       c.paused = true;
       c.deferredCommand = argv;
       this.pausedClients.add(c);
       return;
     }
+    if (c.multi !== null && this.transactions.queue(c, cmd, argv)) return;
     this.execute(c, cmd, argv);
+    if (this.blocking.hasReady) this.blocking.serveReady();
   }
 
   /** Finds the command and applies the checks that reject it before running; null if rejected. */
@@ -220,8 +244,10 @@ export class Server implements KeyspaceListener {
     return cmd;
   }
 
-  private reject(c: Client, cmd: Command | null, message: string): void {
+  /** rejectCommand: counts the rejection, replies the error and flags an open MULTI (EXEC will abort). */
+  reject(c: Client, cmd: Command | null, message: string): void {
     if (cmd) this.stats.commands[cmd.id]!.rejectedCalls++;
+    if (c.multi !== null) c.multi.aborted = true;
     c.error(message);
     this.afterReply(c);
   }
@@ -237,10 +263,11 @@ export class Server implements KeyspaceListener {
 
   /** Runs a resolved command and records its statistics, slowlog entry and MONITOR feed. */
   execute(c: Client, cmd: Command, argv: string[]): void {
-    if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
-    const errorsBefore = this.stats.totalErrorReplies;
+    this.errorsCounted = this.stats.totalErrorReplies;
     const started = this.lastMonoMs;
     cmd.handler!(c, argv);
+    // After the command, as Redis: MULTI's commands show before EXEC.
+    if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
     const ended = this.runtime.clock.monotonicMs();
     this.lastMonoMs = ended;
     this.cmdNowMs = this.batchWallMs + (ended - this.batchMonoMs);
@@ -248,7 +275,8 @@ export class Server implements KeyspaceListener {
     const st = this.stats.commands[cmd.id]!;
     st.calls++;
     st.usec += durationUs;
-    if (this.stats.totalErrorReplies !== errorsBefore) st.failedCalls++;
+    if (this.stats.totalErrorReplies !== this.errorsCounted) st.failedCalls++;
+    this.errorsCounted = this.stats.totalErrorReplies;
     this.stats.totalCommands++;
     c.commandsProcessed++;
     c.lastCommand = cmd.fullName;
@@ -257,7 +285,7 @@ export class Server implements KeyspaceListener {
   }
 
   /** CLIENT REPLY OFF/SKIP bookkeeping after each command's reply. */
-  private afterReply(c: Client): void {
+  afterReply(c: Client): void {
     if (c.replyMode === ReplyMode.On) return;
     if (c.replyMode === ReplyMode.SkipNext) {
       c.replyMode = ReplyMode.Skip;
@@ -278,14 +306,15 @@ export class Server implements KeyspaceListener {
 
   // ---- CLIENT PAUSE ---------------------------------------------------
 
-  private shouldPause(cmd: Command): boolean {
+  private shouldPause(c: Client, cmd: Command): boolean {
     if (this.now() >= this.pauseEndMs) {
       this.unpause();
       return false;
     }
     if (this.pauseKind === 'all') return true;
-    // WRITE pauses writes and commands that may write (EVAL, PUBLISH in a cluster...).
-    return (cmd.flagBits & (FLAG.write | FLAG.may_replicate)) !== 0;
+    // WRITE pauses writes and commands that may write (EVAL, PUBLISH in a cluster...), and an EXEC that queued one.
+    const bits = c.multi !== null && cmd.fullName === 'exec' ? cmd.flagBits | c.multi.flagBits : cmd.flagBits;
+    return (bits & (FLAG.write | FLAG.may_replicate)) !== 0;
   }
 
   pause(kind: PauseKind, untilMs: number): void {

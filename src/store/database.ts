@@ -1,5 +1,6 @@
 import { Dict, type DictNode } from './dict.js';
 import { Entry, type TypeName } from './entry.js';
+import { lfuDecayed, lfuIncremented } from './lfu.js';
 
 /** What the keyspace tells the rest of the node (WATCH, notifications, replication, stats). */
 export interface KeyspaceListener {
@@ -34,15 +35,21 @@ export class Database {
   expires: Dict<ExpireNode>;
   /** Average TTL estimate reported by INFO keyspace (avg_ttl), as Redis maintains it. */
   avgTtlMs = 0;
+  /** lfu-log-factor and lfu-decay-time (the server keeps them in sync with its config). */
+  lfuLogFactor = 10;
+  lfuDecayMinutes = 1;
+  /** xorshift32 state for the LFU counter's probabilistic increment (seeded, deterministic). */
+  private rngState: number;
 
   constructor(
     public id: number,
-    seed: number,
+    private readonly seed: number,
     private readonly clock: CommandClock,
     private readonly listener: KeyspaceListener,
   ) {
     this.keys = new Dict<Entry>(seed);
     this.expires = new Dict<ExpireNode>(seed ^ 0x5bd1e995);
+    this.rngState = (seed ^ 0x2545f491) >>> 0 || 1;
   }
 
   get size(): number {
@@ -57,7 +64,7 @@ export class Database {
   lookup(key: string): Entry | undefined {
     const e = this.keys.get(key);
     if (e === undefined) return undefined;
-    if (e.expireAt !== 0 && e.expireAt <= this.clock.nowMs() && !this.clock.expiryPaused) {
+    if (e.expireAt !== 0 && this.clock.nowMs() > e.expireAt && !this.clock.expiryPaused) {
       this.expireEntry(e);
       return undefined;
     }
@@ -67,13 +74,39 @@ export class Database {
   /** lookup() + records the access for OBJECT IDLETIME/FREQ. */
   lookupTouch(key: string): Entry | undefined {
     const e = this.lookup(key);
-    if (e !== undefined) e.accessedAt = this.clock.nowMs();
+    if (e !== undefined) this.touch(e);
     return e;
   }
 
-  /** True if the key exists and is logically expired (for replicas that keep it). */
+  /** Records an access: the LFU counter (decay, then maybe +1) and the access time (LRU). */
+  touch(e: Entry): void {
+    const now = this.clock.nowMs();
+    const counter = lfuDecayed(e.lfu, e.accessedAt, now, this.lfuDecayMinutes);
+    e.lfu = lfuIncremented(counter, this.lfuLogFactor, this.nextRandom());
+    e.accessedAt = now;
+  }
+
+  /** The LFU counter as OBJECT FREQ reports it (decayed, not stored). */
+  frequency(e: Entry): number {
+    return lfuDecayed(e.lfu, e.accessedAt, this.clock.nowMs(), this.lfuDecayMinutes);
+  }
+
+  /** A uniform draw in [0, 1) (xorshift32). */
+  private nextRandom(): number {
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState / 4294967296;
+  }
+
+  /**
+   * True if the key is logically expired (keyIsExpired: strictly past its
+   * time), whether or not this node may delete it yet.
+   */
   isExpired(e: Entry): boolean {
-    return e.expireAt !== 0 && e.expireAt <= this.clock.nowMs();
+    return e.expireAt !== 0 && this.clock.nowMs() > e.expireAt;
   }
 
   /** Adds a key that must not exist. */
@@ -107,6 +140,32 @@ export class Database {
     return e;
   }
 
+  /**
+   * Adds key with an optional expire time (0 = none): what COPY, RESTORE
+   * and loaders need. The key must not exist.
+   */
+  addWithExpire(key: string, type: TypeName, value: unknown, expireAt: number): Entry {
+    const e = this.add(key, type, value);
+    if (expireAt !== 0) this.setExpire(e, expireAt);
+    return e;
+  }
+
+  /**
+   * Moves entry `e` of this database to `dst` under `newKey` (RENAME within
+   * one database, MOVE across two), replacing whatever `newKey` held there.
+   * The value object, its TTL and its access statistics travel with it.
+   */
+  transfer(e: Entry, dst: Database, newKey: string): Entry {
+    const expireAt = e.expireAt;
+    this.delete(e.key);
+    dst.delete(newKey);
+    e.key = newKey;
+    e.next = null;
+    dst.keys.add(e);
+    if (expireAt !== 0) dst.setExpire(e, expireAt);
+    return e;
+  }
+
   /** Sets an absolute expire time (ms) on an existing entry. */
   setExpire(e: Entry, atMs: number): void {
     if (e.expireAt === 0) this.expires.add(new ExpireNode(e.key, e));
@@ -136,6 +195,25 @@ export class Database {
   }
 
   /**
+   * A change to the whole database (FLUSHDB/FLUSHALL: "flushdb", SWAPDB:
+   * "swapdb"): told to the listener with an empty key, so WATCH, tracking
+   * and replication can react to it as a unit.
+   */
+  writtenAll(event: string): void {
+    this.listener.keyWritten(this, '', event);
+  }
+
+  /** One SCAN step over the keys (Dict.scan's reverse-binary cursor). */
+  scan(cursor: number, visit: (e: Entry) => void): number {
+    return this.keys.scan(cursor, visit);
+  }
+
+  /** Every entry (expired ones included: check isExpired). Do not add or delete keys while iterating. */
+  entries(): IterableIterator<Entry> {
+    return this.keys.values();
+  }
+
+  /**
    * One active-expire step (activeExpireCycle): samples keys with a TTL and
    * deletes the expired ones, at most `budget` samples. Returns
    * [sampled, expired] so the caller can decide whether to repeat.
@@ -149,7 +227,8 @@ export class Database {
     let ttlSamples = 0;
     for (const node of sample) {
       const e = node.entry;
-      if (e.expireAt <= now) {
+      if (e.expireAt === 0 || e.key !== node.key) continue; // already gone this step
+      if (now > e.expireAt) {
         this.expireEntry(e);
         expired++;
       } else {
@@ -165,11 +244,15 @@ export class Database {
     return [sample.length, expired];
   }
 
-  /** Removes every key; returns the entries removed (for lazy freeing). */
+  /**
+   * Removes every key; returns how many there were. The old tables are
+   * dropped whole and left to the garbage collector, so flushing millions
+   * of keys takes constant time (what FLUSHDB ASYNC promises).
+   */
   clear(): number {
     const n = this.keys.size;
-    this.keys.clear();
-    this.expires.clear();
+    this.keys = new Dict<Entry>(this.seed);
+    this.expires = new Dict<ExpireNode>(this.seed ^ 0x5bd1e995);
     this.avgTtlMs = 0;
     return n;
   }
@@ -185,18 +268,23 @@ export class Database {
     other.avgTtlMs = mine.avg;
   }
 
-  /** A random live key (RANDOMKEY): skips and expires dead ones, bounded attempts. */
+  /**
+   * A random live key (dbRandomKey): expired picks are deleted and another
+   * is drawn, so this ends (every retry removes a key). Where expired keys
+   * must be kept (expiryPaused), gives up after 100 expired picks and
+   * returns the last one, as Redis does on a replica.
+   */
   randomKey(rand: (bound: number) => number): string | null {
-    for (let attempt = 0; attempt < 100 && this.keys.size > 0; attempt++) {
+    let keptExpired = 0;
+    for (;;) {
       const e = this.keys.random(rand);
       if (e === undefined) return null;
-      if (e.expireAt !== 0 && e.expireAt <= this.clock.nowMs()) {
-        if (this.clock.expiryPaused) return e.key;
-        this.expireEntry(e);
+      if (!this.isExpired(e)) return e.key;
+      if (this.clock.expiryPaused) {
+        if (++keptExpired >= 100) return e.key;
         continue;
       }
-      return e.key;
+      this.expireEntry(e);
     }
-    return null;
   }
 }

@@ -35,6 +35,14 @@ export class Keyspace {
     return n;
   }
 
+  /** lfu-log-factor and lfu-decay-time for every database (the server calls this when they change). */
+  setLfuParams(logFactor: number, decayMinutes: number): void {
+    for (const db of this.dbs) {
+      db.lfuLogFactor = logFactor;
+      db.lfuDecayMinutes = decayMinutes;
+    }
+  }
+
   /** SWAPDB: exchanges the contents of two databases (clients stay on their index). */
   swap(a: number, b: number): void {
     if (a === b) return;

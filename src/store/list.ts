@@ -1,0 +1,321 @@
+/**
+ * The list value: a chunked deque (Redis's quicklist without compression).
+ *
+ * A doubly linked list of chunks, each a small array of at most CHUNK_MAX
+ * latin1 strings. Push/pop at either end is O(1) (amortized over a chunk),
+ * an index walk skips whole chunks from the nearer end, and range deletes
+ * drop whole chunks at once, so LTRIM/LRANGE/DEL of huge lists never shift
+ * millions of elements.
+ *
+ * All element storage lives here, behind this class's methods: a later CRDT
+ * layer can keep a parallel id per element inside Chunk without touching
+ * any command.
+ */
+
+/** Elements per chunk; big enough to amortize links, small enough that splice/unshift is cheap. */
+export const CHUNK_MAX = 128;
+
+class Chunk {
+  prev: Chunk | null = null;
+  next: Chunk | null = null;
+  constructor(public items: string[]) {}
+}
+
+/** A position: a chunk and an offset inside it. */
+interface Position {
+  chunk: Chunk;
+  offset: number;
+}
+
+/** Walks a list one element at a time from a given index, towards the tail or the head. */
+export class ListCursor {
+  constructor(
+    private chunk: Chunk | null,
+    private offset: number,
+    private readonly reverse: boolean,
+  ) {}
+
+  /** The next element, or undefined at the end. */
+  next(): string | undefined {
+    const chunk = this.chunk;
+    if (chunk === null) return undefined;
+    const v = chunk.items[this.offset]!;
+    if (this.reverse) {
+      if (--this.offset < 0) {
+        this.chunk = chunk.prev;
+        this.offset = this.chunk === null ? 0 : this.chunk.items.length - 1;
+      }
+    } else if (++this.offset >= chunk.items.length) {
+      this.chunk = chunk.next;
+      this.offset = 0;
+    }
+    return v;
+  }
+}
+
+export class QuickList {
+  private head: Chunk | null = null;
+  private tail: Chunk | null = null;
+  length = 0;
+
+  static from(values: Iterable<string>): QuickList {
+    const l = new QuickList();
+    for (const v of values) l.pushTail(v);
+    return l;
+  }
+
+  pushHead(v: string): void {
+    const h = this.head;
+    if (h !== null && h.items.length < CHUNK_MAX) h.items.unshift(v);
+    else this.linkBefore(h, new Chunk([v]));
+    this.length++;
+  }
+
+  pushTail(v: string): void {
+    const t = this.tail;
+    if (t !== null && t.items.length < CHUNK_MAX) t.items.push(v);
+    else this.linkAfter(t, new Chunk([v]));
+    this.length++;
+  }
+
+  popHead(): string | undefined {
+    const h = this.head;
+    if (h === null) return undefined;
+    const v = h.items.shift();
+    this.length--;
+    if (h.items.length === 0) this.unlink(h);
+    return v;
+  }
+
+  popTail(): string | undefined {
+    const t = this.tail;
+    if (t === null) return undefined;
+    const v = t.items.pop();
+    this.length--;
+    if (t.items.length === 0) this.unlink(t);
+    return v;
+  }
+
+  /** Element at a 0-based index (no negative indexes here), or undefined when out of range. */
+  get(index: number): string | undefined {
+    const p = this.locate(index);
+    return p === null ? undefined : p.chunk.items[p.offset];
+  }
+
+  /** Replaces the element at index; false when out of range. */
+  set(index: number, v: string): boolean {
+    const p = this.locate(index);
+    if (p === null) return false;
+    p.chunk.items[p.offset] = v;
+    return true;
+  }
+
+  /** Inserts v so that it ends up at `index` (0..length). */
+  insertAt(index: number, v: string): void {
+    if (index <= 0) return this.pushHead(v);
+    if (index >= this.length) return this.pushTail(v);
+    const p = this.locate(index)!;
+    let { chunk, offset } = p;
+    if (chunk.items.length >= CHUNK_MAX) {
+      const half = chunk.items.length >> 1;
+      this.linkAfter(chunk, new Chunk(chunk.items.splice(half)));
+      if (offset > half) {
+        offset -= half;
+        chunk = chunk.next!;
+      }
+    }
+    chunk.items.splice(offset, 0, v);
+    this.length++;
+  }
+
+  /** A cursor starting at index (0..length-1), walking towards the tail or (reverse) the head. */
+  cursor(index: number, reverse = false): ListCursor {
+    const p = this.locate(index);
+    return p === null ? new ListCursor(null, 0, reverse) : new ListCursor(p.chunk, p.offset, reverse);
+  }
+
+  /** Index of the first element equal to v, scanning from the head; -1 if none. */
+  indexOf(v: string): number {
+    let base = 0;
+    for (let c = this.head; c !== null; c = c.next) {
+      const i = c.items.indexOf(v);
+      if (i >= 0) return base + i;
+      base += c.items.length;
+    }
+    return -1;
+  }
+
+  /** Removes `count` elements starting at index `start` (both already within range). */
+  removeRange(start: number, count: number): void {
+    if (count <= 0) return;
+    if (start === 0 && count >= this.length) return this.clear();
+    const p = this.locate(start);
+    if (p === null) return;
+    let chunk: Chunk | null = p.chunk;
+    let offset = p.offset;
+    let last: Chunk | null = chunk.prev;
+    while (count > 0 && chunk !== null) {
+      const next: Chunk | null = chunk.next;
+      const take = Math.min(count, chunk.items.length - offset);
+      this.length -= take;
+      count -= take;
+      if (take === chunk.items.length) this.unlink(chunk);
+      else {
+        chunk.items.splice(offset, take);
+        last = chunk;
+      }
+      chunk = next;
+      offset = 0;
+    }
+    if (last !== null && last.items.length < CHUNK_MAX / 4) this.mergeWithNext(last);
+  }
+
+  /**
+   * Removes up to `limit` elements equal to v (0 = all), scanning from the
+   * head or (fromTail) the tail. Returns how many were removed.
+   */
+  removeMatching(v: string, limit: number, fromTail: boolean): number {
+    let removed = 0;
+    let c = fromTail ? this.tail : this.head;
+    while (c !== null && (limit === 0 || removed < limit)) {
+      const following = fromTail ? c.prev : c.next;
+      removed += removeInChunk(c.items, v, limit === 0 ? Infinity : limit - removed, fromTail);
+      if (c.items.length === 0) this.unlink(c);
+      c = following;
+    }
+    this.length -= removed;
+    return removed;
+  }
+
+  clear(): void {
+    this.head = this.tail = null;
+    this.length = 0;
+  }
+
+  toArray(): string[] {
+    const out: string[] = [];
+    for (let c = this.head; c !== null; c = c.next) for (const v of c.items) out.push(v);
+    return out;
+  }
+
+  /** An independent copy (COPY, DEBUG): chunks are copied, strings are immutable. */
+  clone(): QuickList {
+    const l = new QuickList();
+    for (let c = this.head; c !== null; c = c.next) l.linkAfter(l.tail, new Chunk(c.items.slice()));
+    l.length = this.length;
+    return l;
+  }
+
+  /** Number of chunks (tests and MEMORY/DEBUG introspection). */
+  get chunkCount(): number {
+    let n = 0;
+    for (let c = this.head; c !== null; c = c.next) n++;
+    return n;
+  }
+
+  /** Finds index (0..length-1), walking whole chunks from the nearer end. */
+  private locate(index: number): Position | null {
+    if (index < 0 || index >= this.length) return null;
+    if (index < this.length >> 1) {
+      let c = this.head!;
+      while (index >= c.items.length) {
+        index -= c.items.length;
+        c = c.next!;
+      }
+      return { chunk: c, offset: index };
+    }
+    let back = this.length - 1 - index;
+    let c = this.tail!;
+    while (back >= c.items.length) {
+      back -= c.items.length;
+      c = c.prev!;
+    }
+    return { chunk: c, offset: c.items.length - 1 - back };
+  }
+
+  private mergeWithNext(c: Chunk): void {
+    const n = c.next;
+    if (n !== null && c.items.length + n.items.length <= CHUNK_MAX) {
+      for (const v of n.items) c.items.push(v);
+      this.unlink(n);
+    }
+  }
+
+  private linkBefore(at: Chunk | null, c: Chunk): void {
+    if (at === null) {
+      this.head = this.tail = c;
+      return;
+    }
+    c.next = at;
+    c.prev = at.prev;
+    if (at.prev !== null) at.prev.next = c;
+    else this.head = c;
+    at.prev = c;
+  }
+
+  private linkAfter(at: Chunk | null, c: Chunk): void {
+    if (at === null) {
+      this.linkBefore(this.head, c);
+      return;
+    }
+    c.prev = at;
+    c.next = at.next;
+    if (at.next !== null) at.next.prev = c;
+    else this.tail = c;
+    at.next = c;
+  }
+
+  private unlink(c: Chunk): void {
+    if (c.prev !== null) c.prev.next = c.next;
+    else this.head = c.next;
+    if (c.next !== null) c.next.prev = c.prev;
+    else this.tail = c.prev;
+    c.prev = c.next = null;
+  }
+}
+
+/** Removes up to `limit` occurrences of v from one chunk's array, in place; returns the count. */
+function removeInChunk(items: string[], v: string, limit: number, fromTail: boolean): number {
+  let removed = 0;
+  if (fromTail) {
+    for (let i = items.length - 1; i >= 0 && removed < limit; i--) {
+      if (items[i] === v) {
+        items.splice(i, 1);
+        removed++;
+      }
+    }
+    return removed;
+  }
+  let w = 0;
+  for (let r = 0; r < items.length; r++) {
+    const x = items[r]!;
+    if (x === v && removed < limit) removed++;
+    else items[w++] = x;
+  }
+  items.length = w;
+  return removed;
+}
+
+/**
+ * OBJECT ENCODING of a list. Redis 7.0 stores every list as a quicklist
+ * (of listpack nodes) and reports "quicklist" whatever its size; the small
+ * "listpack" encoding arrived in 7.2.
+ */
+export function listEncoding(_list: QuickList): 'quicklist' {
+  return 'quicklist';
+}
+
+/** Redis's LIST_HEAD / LIST_TAIL. */
+export const enum End {
+  Head,
+  Tail,
+}
+
+export function push(l: QuickList, v: string, end: End): void {
+  if (end === End.Head) l.pushHead(v);
+  else l.pushTail(v);
+}
+
+export function pop(l: QuickList, end: End): string | undefined {
+  return end === End.Head ? l.popHead() : l.popTail();
+}

@@ -1,0 +1,133 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHUNK_MAX, QuickList } from '../../src/store/list.js';
+
+/** One operation on both the deque and a plain array model. */
+type Op =
+  | { t: 'pushHead' | 'pushTail'; v: string }
+  | { t: 'popHead' | 'popTail' }
+  | { t: 'set' | 'insert'; i: number; v: string }
+  | { t: 'removeRange'; i: number; n: number }
+  | { t: 'removeMatching'; v: string; limit: number; fromTail: boolean }
+  | { t: 'bulk'; n: number };
+
+const value = fc.constantFrom('a', 'b', 'c', '', 'x'.repeat(20), '\xff\x00');
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ t: fc.constantFrom('pushHead' as const, 'pushTail' as const), v: value }),
+  fc.record({ t: fc.constantFrom('popHead' as const, 'popTail' as const) }),
+  fc.record({ t: fc.constantFrom('set' as const, 'insert' as const), i: fc.nat(600), v: value }),
+  fc.record({ t: fc.constant('removeRange' as const), i: fc.nat(600), n: fc.nat(300) }),
+  fc.record({ t: fc.constant('removeMatching' as const), v: value, limit: fc.nat(5), fromTail: fc.boolean() }),
+  fc.record({ t: fc.constant('bulk' as const), n: fc.nat(400) }),
+);
+
+/** Applies op to both; returns what each answered (must be equal). */
+function apply(l: QuickList, m: string[], o: Op): [unknown, unknown] {
+  switch (o.t) {
+    case 'pushHead':
+      l.pushHead(o.v);
+      return [l.length, m.unshift(o.v)];
+    case 'pushTail':
+      l.pushTail(o.v);
+      return [l.length, m.push(o.v)];
+    case 'popHead':
+      return [l.popHead(), m.shift()];
+    case 'popTail':
+      return [l.popTail(), m.pop()];
+    case 'set': {
+      const ok = o.i < m.length;
+      if (ok) m[o.i] = o.v;
+      return [l.set(o.i, o.v), ok];
+    }
+    case 'insert': {
+      const i = Math.min(o.i, m.length);
+      l.insertAt(i, o.v);
+      m.splice(i, 0, o.v);
+      return [l.length, m.length];
+    }
+    case 'removeRange': {
+      if (o.i >= m.length) return [0, 0];
+      const n = Math.min(o.n, m.length - o.i);
+      l.removeRange(o.i, n);
+      m.splice(o.i, n);
+      return [l.length, m.length];
+    }
+    case 'removeMatching':
+      return [l.removeMatching(o.v, o.limit, o.fromTail), removeModel(m, o.v, o.limit, o.fromTail)];
+    case 'bulk':
+      for (let k = 0; k < o.n; k++) {
+        l.pushTail(String(k % 7));
+        m.push(String(k % 7));
+      }
+      return [l.length, m.length];
+  }
+}
+
+function removeModel(m: string[], v: string, limit: number, fromTail: boolean): number {
+  let removed = 0;
+  if (fromTail) {
+    for (let i = m.length - 1; i >= 0 && (limit === 0 || removed < limit); i--) {
+      if (m[i] === v) {
+        m.splice(i, 1);
+        removed++;
+      }
+    }
+  } else {
+    for (let i = 0; i < m.length && (limit === 0 || removed < limit); ) {
+      if (m[i] === v) {
+        m.splice(i, 1);
+        removed++;
+      } else i++;
+    }
+  }
+  return removed;
+}
+
+function checkSame(l: QuickList, m: string[]): void {
+  expect(l.length).toBe(m.length);
+  expect(l.toArray()).toEqual(m);
+  for (let i = 0; i < m.length; i += Math.max(1, m.length >> 4)) expect(l.get(i)).toBe(m[i]);
+  expect(l.get(m.length)).toBeUndefined();
+  if (m.length > 0) {
+    const back = l.cursor(m.length - 1, true);
+    const rev: string[] = [];
+    for (let v = back.next(); v !== undefined; v = back.next()) rev.push(v);
+    expect(rev).toEqual([...m].reverse());
+  }
+}
+
+describe('QuickList (chunked deque) against an array model', () => {
+  it('agrees with a JS array on every operation sequence', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const l = new QuickList();
+        const m: string[] = [];
+        for (const o of ops) {
+          const [got, want] = apply(l, m, o);
+          expect(got).toEqual(want);
+        }
+        checkSame(l, m);
+        checkSame(l.clone(), m);
+        expect(l.indexOf('a')).toBe(m.indexOf('a'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps chunks bounded and drops whole chunks on large trims', () => {
+    const l = QuickList.from(Array.from({ length: 100_000 }, (_, i) => String(i)));
+    expect(l.chunkCount).toBeLessThanOrEqual(Math.ceil(100_000 / CHUNK_MAX) + 1);
+    l.removeRange(10, 99_980);
+    expect(l.toArray()).toEqual([...Array.from({ length: 10 }, (_, i) => String(i)), '99990', '99991', '99992', '99993', '99994', '99995', '99996', '99997', '99998', '99999']);
+    expect(l.chunkCount).toBeLessThanOrEqual(2);
+  });
+
+  it('cursors walk from any index in both directions', () => {
+    const m = Array.from({ length: 1000 }, (_, i) => `v${i}`);
+    const l = QuickList.from(m);
+    const cur = l.cursor(500);
+    expect([cur.next(), cur.next()]).toEqual(['v500', 'v501']);
+    const back = l.cursor(1, true);
+    expect([back.next(), back.next(), back.next()]).toEqual(['v1', 'v0', undefined]);
+  });
+});
