@@ -1,6 +1,7 @@
 import { ReplyMode, type Client } from '../server/client.js';
 import { clientType, clientTypeByName, describeClient, type ClientType } from '../server/clients.js';
 import { helpSubcommand, sub } from './help.js';
+import { clientUnblockSpec } from './lists-unblock.js';
 import { REDIS_VERSION } from './info.js';
 import type { CommandSpec } from './types.js';
 import { ERR, isArg, parseInteger } from './util.js';
@@ -325,6 +326,7 @@ const clientSubcommands: CommandSpec[] = [
   sub('setinfo', 4, CONN, conn('7.2.0', 'Sets information specific to the client or connection.', {
     syntax: 'LIB-NAME libname | LIB-VER libver',
   }), clientSetInfo),
+  clientUnblockSpec,
   { ...helpSubcommand('client', CLIENT_HELP, '5.0.0'), group: 'connection' },
 ];
 

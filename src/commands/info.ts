@@ -63,7 +63,7 @@ function clientFields(s: Server): Field[] {
   return [
     ['connected_clients', s.clients.size], ['cluster_connections', 0], ['maxclients', s.config.int('maxclients')],
     ['client_recent_max_input_buffer', maxIn], ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', 0], ['tracking_clients', 0], ['clients_in_timeout_table', 0],
+    ['blocked_clients', s.blocking.blockedCount], ['tracking_clients', 0], ['clients_in_timeout_table', s.blocking.timeoutCount],
   ];
 }
 

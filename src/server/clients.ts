@@ -79,6 +79,9 @@ function clientFlags(c: Client): string {
   let f = '';
   if (c.monitor) f += 'O';
   if (c.subscriptionCount > 0) f += 'P';
+  if (c.multi !== null) f += 'x';
+  if (c.server.blocking.isBlocked(c)) f += 'b';
+  if (c.dirtyCas) f += 'd';
   if (c.closeAfterReply) f += 'c';
   if (c.noEvict) f += 'e';
   if (c.noTouch) f += 'T';

@@ -220,34 +220,25 @@ export class Dict<N extends DictNode<N>> {
   }
 
   /**
-   * Up to `count` nodes from random buckets (dictGetSomeKeys): cheap, not
-   * uniformly distributed, good for eviction and active expiry.
+   * Up to `count` distinct nodes from consecutive buckets starting at a random
+   * one (dictGetSomeKeys without its random jumps, so no bucket is visited
+   * twice): cheap, not uniformly distributed, good for eviction and active
+   * expiry. Returns min(count, size) nodes: the walk covers the table once at
+   * most, and the table is never sparser than the shrink threshold.
    */
   sample(count: number, rand: (bound: number) => number): N[] {
     const out: N[] = [];
     const total = this.size;
     if (total === 0) return out;
     if (count > total) count = total;
-    for (let step = 0; step < REHASH_STEP && this.rehashIdx >= 0; step++) this.rehashStep();
+    if (this.rehashIdx >= 0) this.rehashStep();
     const tables = this.t1 ? [this.t0, this.t1] : [this.t0];
     const maxMask = Math.max(...tables.map((t) => t.mask));
     let i = rand(maxMask + 1);
-    let emptyInARow = 0;
-    let maxSteps = count * 10;
-    while (out.length < count && maxSteps-- > 0) {
+    for (let steps = 0; steps <= maxMask && out.length < count; steps++) {
       for (const t of tables) {
-        if (t === this.t0 && this.t1 && i < this.rehashIdx) continue; // already moved
         if (i > t.mask) continue;
         let n = t.buckets[i] ?? null;
-        if (n === null) {
-          emptyInARow++;
-          if (emptyInARow >= 5 && emptyInARow > count) {
-            i = rand(maxMask + 1);
-            emptyInARow = 0;
-          }
-          continue;
-        }
-        emptyInARow = 0;
         while (n !== null && out.length < count) {
           out.push(n);
           n = n.next;
