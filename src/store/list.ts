@@ -12,6 +12,9 @@
  * any command.
  */
 
+import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack, type RdbReader } from './rdb.js';
+import type { LoadedValue, RdbLoader, TypeCodec } from './values.js';
+
 /** Elements per chunk; big enough to amortize links, small enough that splice/unshift is cheap. */
 export const CHUNK_MAX = 128;
 
@@ -319,3 +322,58 @@ export function push(l: QuickList, v: string, end: End): void {
 export function pop(l: QuickList, end: End): string | undefined {
   return end === End.Head ? l.popHead() : l.popTail();
 }
+
+// ---- COPY, DUMP/RESTORE and RDB (see values.ts) ----------------------------
+
+/** quicklist node containers (QUICKLIST_NODE_CONTAINER_PLAIN / _PACKED). */
+const CONTAINER_PLAIN = 1;
+const CONTAINER_PACKED = 2;
+
+/** What COPY, OBJECT and DUMP need of lists: saved as Redis 7.0 does, a quicklist of listpack nodes. */
+export const listCodec: TypeCodec = {
+  encoding: (value) => listEncoding(value as QuickList),
+  refcount: () => 1,
+  dup: (value) => (value as QuickList).clone(),
+  save(w, value, compress) {
+    const items = (value as QuickList).toArray();
+    const nodes = Math.ceil(items.length / CHUNK_MAX);
+    w.byte(RDB_TYPE.LIST_QUICKLIST_2);
+    w.length(nodes);
+    for (let i = 0; i < items.length; i += CHUNK_MAX) {
+      w.length(CONTAINER_PACKED);
+      w.string(writeListpack(items.slice(i, i + CHUNK_MAX)), compress);
+    }
+  },
+};
+
+/** A list loaded from RDB elements; Redis refuses to load an empty list. */
+function loadedList(elements: Iterable<string>): LoadedValue {
+  const l = new QuickList();
+  for (const e of elements) l.pushTail(e);
+  if (l.length === 0) throw new RdbFormatError('empty list');
+  return { type: 'list', value: l };
+}
+
+function* quicklistElements(r: RdbReader, nodeReader: (blob: Buffer) => string[], plainAllowed: boolean): Generator<string> {
+  const nodes = r.length();
+  for (let i = 0; i < nodes; i++) {
+    const container = plainAllowed ? r.length() : CONTAINER_PACKED;
+    if (container !== CONTAINER_PACKED && container !== CONTAINER_PLAIN) throw new RdbFormatError('bad quicklist container');
+    const blob = r.string();
+    if (container === CONTAINER_PLAIN) yield blob.latin1Slice(0, blob.length);
+    else yield* nodeReader(blob);
+  }
+}
+
+/** RDB loaders of every list encoding Redis has written (plain, ziplist, quicklist of ziplists, quicklist 2). */
+export const listLoaders: Record<number, RdbLoader> = {
+  [RDB_TYPE.LIST]: (r) => {
+    const len = r.length();
+    const out: string[] = [];
+    for (let i = 0; i < len; i++) out.push(r.text());
+    return loadedList(out);
+  },
+  [RDB_TYPE.LIST_ZIPLIST]: (r) => loadedList(readZiplist(r.string())),
+  [RDB_TYPE.LIST_QUICKLIST]: (r) => loadedList(quicklistElements(r, readZiplist, false)),
+  [RDB_TYPE.LIST_QUICKLIST_2]: (r) => loadedList(quicklistElements(r, readListpack, true)),
+};

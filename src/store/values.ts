@@ -9,6 +9,7 @@
 import type { TypeName } from './entry.js';
 import { canonicalInt, RDB_TYPE, type RdbReader, type RdbWriter } from './rdb.js';
 import { hashCodec, hashLoaders } from './hash.js';
+import { listCodec, listLoaders } from './list.js';
 import { setCodec, setLoaders } from './set.js';
 import { zsetCodec, zsetLoaders } from './zset.js';
 
@@ -74,6 +75,7 @@ const stringCodec: TypeCodec = {
 /** Codec per type; a type without one cannot be copied or dumped yet. */
 export const CODECS: Partial<Record<TypeName, TypeCodec>> = {
   string: stringCodec,
+  list: listCodec,
   set: setCodec,
   hash: hashCodec,
   zset: zsetCodec,
@@ -82,6 +84,7 @@ export const CODECS: Partial<Record<TypeName, TypeCodec>> = {
 /** Loaders per RDB type byte. */
 export const RDB_LOADERS: Partial<Record<number, RdbLoader>> = {
   [RDB_TYPE.STRING]: (r) => ({ type: 'string', value: r.text() }),
+  ...listLoaders,
   ...setLoaders,
   ...hashLoaders,
   ...zsetLoaders,
