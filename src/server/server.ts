@@ -164,7 +164,7 @@ export class Server implements KeyspaceListener {
       this.listeners.push(l);
     }
     this.scheduleCron();
-    this.log.info({ port: this.port, pid: this.runtime.process.pid }, 'Ready to accept connections tcp');
+    this.log.info({ port: this.port }, 'Ready to accept connections tcp');
   }
 
   async stop(): Promise<void> {
