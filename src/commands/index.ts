@@ -10,6 +10,7 @@ import { listCommands } from './lists.js';
 import { multiCommands } from './multi.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
+import { sortCommands } from './sort.js';
 import { stringCommands } from './strings.js';
 import { zsetCommands } from './zsets.js';
 import { CommandTable } from './table.js';
@@ -25,6 +26,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...zsetCommands,
   ...hashCommands,
   ...keyCommands,
+  ...sortCommands,
   ...listCommands,
   ...expireCommands,
   ...serverCommands,
