@@ -109,13 +109,25 @@ class HandleSocket implements StreamSocket {
     return !this.destroyed && !this.socket.destroyed;
   }
 
-  write(data: Buffer | string): boolean {
-    if (!this.usable) return false;
+  /**
+   * A write request libuv finished synchronously is never referenced again,
+   * so it is reused; one that went asynchronous is handed over and replaced.
+   */
+  private spareReq: WriteReq | null = null;
+
+  private newRequest(): WriteReq {
     const req = new this.b.WriteWrap();
     req.handle = this.handle;
     req.oncomplete = (status) => this.afterWrite(req, status);
     req.async = false;
     req.buffer = null;
+    return req;
+  }
+
+  write(data: Buffer | string): boolean {
+    if (!this.usable) return false;
+    const req = this.spareReq ?? this.newRequest();
+    this.spareReq = null;
     const err = typeof data === 'string' ? this.handle.writeLatin1String(req, data) : this.handle.writeBuffer(req, data);
     if (err !== 0) {
       this.destroy();
@@ -129,6 +141,7 @@ class HandleSocket implements StreamSocket {
       this.writableLength += data.length;
       return false;
     }
+    this.spareReq = req;
     return true;
   }
 
