@@ -1,5 +1,6 @@
 import { Dict, type DictNode } from './dict.js';
 import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack } from './rdb.js';
+import { pickDistinct, sampleNode, type RandomInt } from './sampling.js';
 import type { RdbLoader, TypeCodec } from './values.js';
 
 /**
@@ -39,8 +40,6 @@ export interface HashLimits {
   maxValue: number;
 }
 
-/** A draw in [0, bound), from the injected Random. */
-export type RandomInt = (bound: number) => number;
 
 export class HashValue {
   private readonly dict: Dict<HashField>;
@@ -161,12 +160,7 @@ export class HashValue {
   random(rand: RandomInt): HashField | undefined {
     if (this.dict.size === 0) return undefined;
     if (this.enc === 'listpack') return this.nth(rand(this.dict.size));
-    for (let tries = 0; tries < 8; tries++) {
-      const n = this.dict.random(rand);
-      if (n !== undefined) return n;
-      this.dict.rehash(1024); // the sampler skips buckets a rehash already moved: finish it, retry
-    }
-    return this.nth(rand(this.dict.size));
+    return sampleNode(this.dict, rand) ?? this.nth(rand(this.dict.size));
   }
 
   private nth(i: number): HashField {
@@ -186,28 +180,9 @@ export class HashValue {
     return out;
   }
 
-  /**
-   * `count` distinct random fields (all of them when count >= size).
-   * Near the size, a partial shuffle of a snapshot; far from it, draws
-   * until enough distinct ones (HRANDFIELD's cases 3 and 4).
-   */
+  /** `count` distinct random fields (all of them when count >= size), as HRANDFIELD's cases 3 and 4. */
   randomDistinct(count: number, rand: RandomInt): HashField[] {
-    const size = this.dict.size;
-    const all = count >= size || count * 3 > size ? this.toArray() : null;
-    if (all === null) {
-      const picked = new Set<HashField>();
-      while (picked.size < count) picked.add(this.random(rand)!);
-      return [...picked];
-    }
-    if (count >= size) return all;
-    for (let i = 0; i < count; i++) {
-      const j = i + rand(size - i);
-      const t = all[i]!;
-      all[i] = all[j]!;
-      all[j] = t;
-    }
-    all.length = count;
-    return all;
+    return pickDistinct(count, this.dict.size, () => this.toArray(), () => this.random(rand)!, rand);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Dict, type DictNode } from './dict.js';
 import { RDB_TYPE, RdbFormatError } from './rdb.js';
+import { pickDistinct, sampleNode, type RandomInt } from './sampling.js';
 import type { RdbLoader, TypeCodec } from './values.js';
 
 /**
@@ -24,8 +25,6 @@ export class SetMember implements DictNode<SetMember> {
 
 export type SetEncoding = 'intset' | 'hashtable';
 
-/** A draw in [0, bound), from the injected Random. */
-export type RandomInt = (bound: number) => number;
 
 const INT64_MIN_TEXT = '-9223372036854775808';
 const INT64_MAX_TEXT = '9223372036854775807';
@@ -149,13 +148,7 @@ export class SetValue {
       const sorted = this.sortedMembers();
       return sorted[rand(sorted.length)];
     }
-    for (let tries = 0; tries < 8; tries++) {
-      const n = this.dict.random(rand);
-      if (n !== undefined) return n.key;
-      // The sampler skips buckets a rehash already moved: help the rehash finish, then retry.
-      this.dict.rehash(1024);
-    }
-    return this.nthMember(rand(this.dict.size)); // a sparse table the bucket sampler kept missing
+    return sampleNode(this.dict, rand)?.key ?? this.nthMember(rand(this.dict.size));
   }
 
   private nthMember(i: number): string {
@@ -163,28 +156,9 @@ export class SetValue {
     throw new Error('SetValue: index out of range');
   }
 
-  /**
-   * `count` distinct random members (all of them when count >= size), in
-   * random order. Near the size, a partial shuffle of a snapshot; far from
-   * it, draws until enough distinct ones (SRANDMEMBER's cases 3 and 4).
-   */
+  /** `count` distinct random members (all of them when count >= size), as SRANDMEMBER's cases 3 and 4. */
   randomDistinct(count: number, rand: RandomInt): string[] {
-    const size = this.dict.size;
-    if (count >= size) return this.members();
-    if (count * 3 > size) {
-      const all = this.members();
-      for (let i = 0; i < count; i++) {
-        const j = i + rand(size - i);
-        const t = all[i]!;
-        all[i] = all[j]!;
-        all[j] = t;
-      }
-      all.length = count;
-      return all;
-    }
-    const picked = new Set<string>();
-    while (picked.size < count) picked.add(this.random(rand)!);
-    return [...picked];
+    return pickDistinct(count, this.dict.size, () => this.members(), () => this.random(rand)!, rand);
   }
 
   /**

@@ -1,52 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-
-/** One way of talking to the server: ioredis, node-redis over RESP2, node-redis over RESP3. */
-interface Caller {
-  name: string;
-  call(...args: (string | number | Buffer)[]): Promise<unknown>;
-}
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('bitmap commands', () => {
-  let t: TestServer;
-  let callers: Caller[];
-  let io: Caller;
-  let resp3: Caller;
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer();
-    const r = t.ioredis();
-    const n2 = await t.nodeRedis(2);
-    const n3 = await t.nodeRedis(3);
-    io = { name: 'ioredis', call: (cmd, ...rest) => r.call(String(cmd), ...rest.map((a) => (Buffer.isBuffer(a) ? a : String(a)))) };
-    const nodeCall = (c: typeof n2) => (...args: (string | number | Buffer)[]) =>
-      c.sendCommand(args.map((a) => (Buffer.isBuffer(a) ? a : String(a))));
-    callers = [io, { name: 'node-redis RESP2', call: nodeCall(n2) }, (resp3 = { name: 'node-redis RESP3', call: nodeCall(n3) })];
-    t.server.observeWrites((_db, key, event) => events.push(`${event}:${key}`));
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-  beforeEach(() => {
-    t.server.keyspace.db(0).clear();
-    events.length = 0;
-  });
+  const t = useServer();
+  const { io, events, each } = t;
 
   function makeList(key: string): void {
-    t.server.keyspace.db(0).add(key, 'list', []);
+    t.db().add(key, 'list', []);
   }
 
   async function bytes(key: string): Promise<Buffer | null> {
     return t.ioredis().getBuffer(key);
-  }
-
-  async function each(check: (c: Caller) => Promise<void>): Promise<void> {
-    for (const c of callers) {
-      t.server.keyspace.db(0).clear();
-      await check(c);
-    }
   }
 
   it('SETBIT and GETBIT', async () => {
@@ -210,7 +174,7 @@ describe('bitmap commands', () => {
   });
 
   it('BITFIELD replies exact int64 values', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('BITFIELD k SET i64 0 -9223372036854775808 INCRBY i64 0 -1 GET u63 1 GET i64 0\r\n');
     expect(await c.lines(5)).toBe(`*4\r\n:0\r\n${':9223372036854775807\r\n'.repeat(3)}`);
     c.close();

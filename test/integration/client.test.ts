@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('connection commands', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer();
 
   it('HELLO switches protocol and replies the server map', async () => {
     const r = t.ioredis();
@@ -24,7 +17,7 @@ describe('connection commands', () => {
   });
 
   it('HELLO 3 answers a RESP3 map', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('HELLO 3\r\n');
     const text = await c.until((s) => s.includes('modules'));
     expect(text.startsWith('%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n')).toBe(true);
@@ -75,21 +68,21 @@ describe('connection commands', () => {
   });
 
   it('CLIENT KILL addr (old form) and SKIPME no closes self', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('CLIENT INFO\r\n');
     const info = await c.until((s) => s.endsWith('\n\r\n'));
     const addr = /addr=(\S+)/.exec(info)![1]!;
     const r = t.ioredis();
     expect(await r.call('client', 'kill', addr)).toBe('OK');
     await c.closedByServer();
-    const me = await RawClient.connect(t.port);
+    const me = await t.connect();
     me.write('CLIENT KILL SKIPME no ID 999999\r\nCLIENT KILL ADDR 0.0.0.0:1 SKIPME no\r\n');
     expect(await me.lines(2)).toBe(':0\r\n:0\r\n');
     me.close();
   });
 
   it('CLIENT REPLY OFF / ON / SKIP', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('CLIENT REPLY OFF\r\nPING a\r\nCLIENT REPLY ON\r\nPING b\r\n');
     expect(await c.lines(3)).toBe('+OK\r\n$1\r\nb\r\n');
     c.write('CLIENT REPLY SKIP\r\nPING c\r\nPING d\r\n');
@@ -124,7 +117,7 @@ describe('connection commands', () => {
   });
 
   it('RESET restores a fresh connection', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('HELLO 3 SETNAME x\r\n');
     await c.until((s) => s.includes('modules'));
     c.write('SELECT 2\r\nRESET\r\nCLIENT GETNAME\r\nCLIENT INFO\r\n');
@@ -144,16 +137,10 @@ describe('connection commands', () => {
 });
 
 describe('requirepass', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer({ requirepass: 'secret' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer({ config: { requirepass: 'secret' } });
 
   it('needs AUTH, accepts HELLO AUTH, rejects wrong passwords', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('PING\r\nHELLO 2\r\nAUTH wrong\r\nAUTH secret\r\nPING\r\n');
     const out = await c.lines(5);
     expect(out).toBe(

@@ -1,23 +1,13 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('expiry commands', () => {
-  let t: TestServer;
+  const t = useServer({ event: (_db, key, event) => `${key}:${event}` });
+  const { events } = t;
   let r: Redis;
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer();
-    t.server.observeWrites((_db, key, event) => events.push(`${key}:${event}`));
+  beforeAll(() => {
     r = t.ioredis();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-  beforeEach(async () => {
-    await r.flushall();
-    events.length = 0;
   });
 
   it('EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT set a TTL and emit expire', async () => {

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('COMMAND', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer();
 
   it('COMMAND INFO has Redis 7.0 shape', async () => {
     const r = t.ioredis();
@@ -68,9 +61,7 @@ describe('COMMAND', () => {
   it('COMMAND HELP and RESP3 sets', async () => {
     const r = t.ioredis();
     expect(((await r.call('command', 'help')) as string[])[0]).toBe('COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
-    const c = await RawClient.connect(t.port);
-    c.write('HELLO 3\r\n');
-    await c.until((s) => s.includes('modules'));
+    const c = await t.connect(3);
     c.write('COMMAND INFO ping\r\n');
     const out = await c.until((s) => s.includes('@connection'));
     expect(out.startsWith('*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n~1\r\n+fast\r\n')).toBe(true);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 /** DUMP of "foo" produced by Redis 7.0.15. */
 const REDIS_DUMP_FOO = Buffer.from('0003666f6f0a00734939db4dc1ba97', 'hex');
@@ -8,21 +8,11 @@ const REDIS_DUMP_FOO = Buffer.from('0003666f6f0a00734939db4dc1ba97', 'hex');
 const REDIS_DUMP_LZF = Buffer.from('00c30932016161e025000161610a0009ac48b9ab15fbc9', 'hex');
 
 describe('generic keyspace commands', () => {
-  let t: TestServer;
+  const t = useServer({ config: { databases: '16' }, event: (db, key, event) => `${db.id}:${key}:${event}` });
+  const { events } = t;
   let r: Redis;
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer({ databases: '16' });
-    t.server.observeWrites((db, key, event) => events.push(`${db.id}:${key}:${event}`));
+  beforeAll(() => {
     r = t.ioredis();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-  beforeEach(async () => {
-    await r.flushall();
-    events.length = 0;
   });
 
   it('DEL and UNLINK count removed keys and emit del', async () => {

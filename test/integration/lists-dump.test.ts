@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 /** DUMP of RPUSH l a b 12 -5 x*70, taken from real Redis 7.0.15 (a quicklist of one listpack, LZF-compressed). */
 const REDIS_LIST_PAYLOAD = Buffer.from(
@@ -9,13 +9,7 @@ const REDIS_LIST_PAYLOAD = Buffer.from(
 const ELEMENTS = ['a', 'b', '12', '-5', 'x'.repeat(70)];
 
 describe('lists: COPY, DUMP/RESTORE and OBJECT', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer();
 
   it('restores a payload dumped by real Redis and dumps it back byte for byte', async () => {
     const r = t.ioredis();

@@ -1,48 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { clientUnblockSpec } from '../../src/commands/lists-unblock.js';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-
-/** One way of talking to the server: ioredis, node-redis over RESP2, node-redis over RESP3. */
-interface Caller {
-  name: string;
-  call(...args: (string | number)[]): Promise<unknown>;
-}
+import { useServer } from '../helpers/fixture.js';
 
 const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
 describe('list commands', () => {
-  let t: TestServer;
-  let callers: Caller[];
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer();
-    const r = t.ioredis();
-    const n2 = await t.nodeRedis(2);
-    const n3 = await t.nodeRedis(3);
-    const nodeCall = (c: typeof n2) => (...args: (string | number)[]) => c.sendCommand(args.map(String));
-    callers = [
-      { name: 'ioredis', call: (cmd, ...rest) => r.call(String(cmd), ...rest.map(String)) },
-      { name: 'node-redis RESP2', call: nodeCall(n2) },
-      { name: 'node-redis RESP3', call: nodeCall(n3) },
-    ];
-    t.server.observeWrites((_db, key, event) => events.push(`${event}:${key}`));
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-  beforeEach(() => {
-    t.server.keyspace.db(0).clear();
-    events.length = 0;
-  });
-
-  async function each(check: (c: Caller) => Promise<void>): Promise<void> {
-    for (const c of callers) {
-      t.server.keyspace.db(0).clear();
-      await check(c);
-    }
-  }
+  const t = useServer();
+  const { callers, events, each } = t;
 
   async function err(p: Promise<unknown>): Promise<string> {
     try {
@@ -51,17 +15,6 @@ describe('list commands', () => {
       return (e as Error).message;
     }
     throw new Error('expected an error reply');
-  }
-
-  /** A raw connection, optionally switched to RESP3. */
-  async function raw(resp: 2 | 3 = 2): Promise<RawClient> {
-    const c = await RawClient.connect(t.port);
-    if (resp === 3) {
-      c.write('HELLO 3\r\n');
-      await c.until((s) => s.includes('modules'));
-      await c.until((s) => s.endsWith('*0\r\n') || s === '');
-    }
-    return c;
   }
 
   async function blockedCount(n: number): Promise<void> {
@@ -108,10 +61,10 @@ describe('list commands', () => {
   });
 
   it('null shapes of pops are exactly as Redis in RESP2 and RESP3', async () => {
-    const r2 = await raw(2);
+    const r2 = await t.connect(2);
     r2.write('LPOP nokey\r\nLPOP nokey 2\r\nBLPOP nokey 0.01\r\nLMPOP 1 nokey LEFT\r\nRPOPLPUSH nokey d\r\nLPOS nokey x\r\n');
     expect(await r2.lines(6)).toBe('$-1\r\n*-1\r\n*-1\r\n*-1\r\n$-1\r\n$-1\r\n');
-    const r3 = await raw(3);
+    const r3 = await t.connect(3);
     r3.write('LPOP nokey\r\nLPOP nokey 2\r\nBLPOP nokey 0.01\r\nBLMOVE nokey d LEFT LEFT 0.01\r\nLPOS nokey x COUNT 0\r\n');
     expect(await r3.lines(5)).toBe('_\r\n_\r\n_\r\n_\r\n*0\r\n');
   });
@@ -260,7 +213,7 @@ describe('list commands', () => {
   });
 
   it('holds pipelined commands while blocked, then runs them', async () => {
-    const r = await raw();
+    const r = await t.connect();
     r.write('BLPOP q 0\r\nPING\r\n');
     await blockedCount(1);
     await callers[0]!.call('lpush', 'q', 'v');
@@ -309,7 +262,7 @@ describe('list commands', () => {
   });
 
   it('forgets a blocked client that disconnects', async () => {
-    const r = await raw();
+    const r = await t.connect();
     r.write('BLPOP gone 0\r\n');
     await blockedCount(1);
     r.close();

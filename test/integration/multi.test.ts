@@ -1,20 +1,15 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
-  let t: TestServer;
+  const t = useServer();
   let r: Redis;
   let other: Redis;
 
-  beforeAll(async () => {
-    t = await startServer();
+  beforeAll(() => {
     r = t.ioredis();
     other = t.ioredis();
-  });
-  afterAll(async () => {
-    await t.stop();
   });
   beforeEach(async () => {
     await other.call('flushall');
@@ -44,7 +39,7 @@ describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
   });
 
   it('queues with +QUEUED and an empty MULTI replies an empty array', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('MULTI\r\nSET k v\r\nGET k\r\nEXEC\r\nMULTI\r\nEXEC\r\n');
     expect(await c.lines(9)).toBe('+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\nv\r\n+OK\r\n*0\r\n');
     c.close();
@@ -58,7 +53,7 @@ describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
   });
 
   it('a command rejected while queueing aborts EXEC with EXECABORT', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('MULTI\r\nSET x 1\r\nNOSUCHCMD\r\nGET\r\nSET y 2\r\nEXEC\r\nEXISTS x y\r\n');
     const text = await c.lines(7);
     expect(text).toBe(
@@ -85,7 +80,7 @@ describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
   it('EXEC, DISCARD without MULTI; nested MULTI; WATCH inside MULTI (these do not abort)', async () => {
     await expect(r.call('exec')).rejects.toThrow('ERR EXEC without MULTI');
     await expect(r.call('discard')).rejects.toThrow('ERR DISCARD without MULTI');
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('MULTI\r\nMULTI\r\nWATCH k\r\nPING\r\nEXEC\r\n');
     expect(await c.lines(6)).toBe(
       '+OK\r\n-ERR MULTI calls can not be nested\r\n-ERR WATCH inside MULTI is not allowed\r\n+QUEUED\r\n*1\r\n+PONG\r\n',
@@ -94,7 +89,7 @@ describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
   });
 
   it('no_multi commands are refused inside MULTI and abort it', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('MULTI\r\nSHUTDOWN\r\nEXEC\r\n');
     expect(await c.lines(3)).toBe(
       '+OK\r\n-ERR Command not allowed inside a transaction\r\n-EXECABORT Transaction discarded because of previous errors.\r\n',
@@ -187,7 +182,7 @@ describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
 
   it('an aborted EXEC replies *-1 in RESP2 and _ in RESP3', async () => {
     for (const [hello, nil] of [['HELLO 2', '*-1\r\n'], ['HELLO 3', '_\r\n']] as const) {
-      const c = await RawClient.connect(t.port);
+      const c = await t.connect();
       c.write(`${hello}\r\n`);
       await c.until((s) => s.includes('modules'));
       c.write('WATCH nil\r\n');
@@ -205,7 +200,7 @@ describe('transactions (MULTI/EXEC/DISCARD/WATCH/UNWATCH)', () => {
   });
 
   it('RESET and disconnect discard the transaction and unwatch', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('WATCH a b\r\nMULTI\r\nSET a 1\r\nRESET\r\nEXEC\r\n');
     expect(await c.lines(5)).toBe('+OK\r\n+OK\r\n+QUEUED\r\n+RESET\r\n-ERR EXEC without MULTI\r\n');
     expect(t.server.transactions.watchedKeyCount).toBe(0);

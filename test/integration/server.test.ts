@@ -1,19 +1,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { infoField } from '../../src/commands/info.js';
 import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/fixture.js';
+import { startServer } from '../helpers/server.js';
 
 describe('server commands', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer();
 
   it('INFO default, sections, all and everything', async () => {
     const r = t.ioredis();
@@ -45,9 +40,7 @@ describe('server commands', () => {
   });
 
   it('INFO is a verbatim string in RESP3', async () => {
-    const c = await RawClient.connect(t.port);
-    c.write('HELLO 3\r\n');
-    await c.until((s) => s.includes('modules'));
+    const c = await t.connect(3);
     c.write('INFO cluster\r\n');
     expect(await c.lines(3)).toBe('=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n');
     c.close();
@@ -152,7 +145,7 @@ describe('server commands', () => {
   });
 
   it('MONITOR streams commands run by other clients', async () => {
-    const m = await RawClient.connect(t.port);
+    const m = await t.connect();
     m.write('MONITOR\r\n');
     expect(await m.lines(1)).toBe('+OK\r\n');
     const r = t.ioredis();

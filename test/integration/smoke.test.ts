@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('a node', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startServer();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer();
 
   it('answers ioredis', async () => {
     const r = t.ioredis();
@@ -25,14 +18,14 @@ describe('a node', () => {
   });
 
   it('answers inline commands typed by hand', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('PING\r\necho "hello world"\r\n');
     expect(await c.lines(3)).toBe('+PONG\r\n$11\r\nhello world\r\n');
     c.close();
   });
 
   it('replies unknown command with Redis text', async () => {
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('FOO a b\r\n');
     expect(await c.lines(1)).toBe("-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n");
     c.close();

@@ -1,54 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-
-/** One way of talking to the server: ioredis, node-redis over RESP2, node-redis over RESP3. */
-interface Caller {
-  name: string;
-  call(...args: (string | number | Buffer)[]): Promise<unknown>;
-}
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 describe('string commands', () => {
-  let t: TestServer;
-  let callers: Caller[];
-  let io: Caller;
-  let resp3: Caller;
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer();
-    const r = t.ioredis();
-    const n2 = await t.nodeRedis(2);
-    const n3 = await t.nodeRedis(3);
-    io = { name: 'ioredis', call: (cmd, ...rest) => r.call(String(cmd), ...rest.map(String)) };
-    const nodeCall = (c: typeof n2) => (...args: (string | number | Buffer)[]) =>
-      c.sendCommand(args.map((a) => (Buffer.isBuffer(a) ? a : String(a))));
-    callers = [io, { name: 'node-redis RESP2', call: nodeCall(n2) }, (resp3 = { name: 'node-redis RESP3', call: nodeCall(n3) })];
-    t.server.observeWrites((_db, key, event) => events.push(`${event}:${key}`));
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-  beforeEach(() => {
-    t.server.keyspace.db(0).clear();
-    events.length = 0;
-  });
+  const t = useServer();
+  const { io, resp3, events, each } = t;
 
   /** A non-string key, made directly in the keyspace (the list commands live elsewhere). */
   function makeList(key: string): void {
-    t.server.keyspace.db(0).add(key, 'list', []);
+    t.db().add(key, 'list', []);
   }
 
   function expireAt(key: string): number | undefined {
-    return t.server.keyspace.db(0).lookup(key)?.expireAt;
-  }
-
-  /** Runs `check` with every client kind. */
-  async function each(check: (c: Caller) => Promise<void>): Promise<void> {
-    for (const c of callers) {
-      t.server.keyspace.db(0).clear();
-      await check(c);
-    }
+    return t.db().lookup(key)?.expireAt;
   }
 
   it('SET and GET, including the null reply of a missing key', async () => {
@@ -301,7 +264,7 @@ describe('string commands', () => {
   it('a reply queued before an in-place change keeps the old bytes', async () => {
     const size = 64 * 1024;
     await io.call('setrange', 'big', size - 1, 'z');
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write(`GET big\r\nSETRANGE big 0 A\r\nGET big\r\n`);
     const text = await c.until((s) => s.length >= 2 * (size + 10) + 8);
     c.close();
@@ -346,7 +309,7 @@ describe('string commands', () => {
     await r.set('n', '9007199254740993');
     await r.incrby('n', '9007199254740993');
     expect(await r.get('n')).toBe('18014398509481986');
-    const c = await RawClient.connect(t.port);
+    const c = await t.connect();
     c.write('HELLO 3\r\nINCRBY n 1\r\n');
     expect(await c.until((s) => s.endsWith(':18014398509481987\r\n'))).toContain(':18014398509481987\r\n');
     c.close();

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/runtime/random.js';
 import { crc64Bytes } from '../../src/store/crc64.js';
 import { createDumpPayload, loadDumpPayload } from '../../src/store/dump.js';
 import { hashCodec, HashValue, type HashLimits } from '../../src/store/hash.js';
 import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack } from '../../src/store/rdb.js';
+import { fullScan, seededRng } from '../helpers/collections.js';
 
 type Op = { kind: 'set' | 'delete' | 'get'; field: string; value: string };
 
@@ -18,11 +18,6 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   field: fc.oneof(fc.integer({ min: 0, max: 60 }).map((i) => `f${i}`), textArb),
   value: textArb,
 });
-
-function rng(seed: number): (bound: number) => number {
-  const r = new SeededRandom(seed);
-  return (bound) => r.int(bound);
-}
 
 /** Applies op to the hash and to a Map; false on any disagreement. */
 function apply(h: HashValue, model: Map<string, string>, op: Op, limits: HashLimits): boolean {
@@ -39,21 +34,6 @@ function apply(h: HashValue, model: Map<string, string>, op: Op, limits: HashLim
 }
 
 const limitsArb = fc.record({ maxEntries: fc.integer({ min: 0, max: 40 }), maxValue: fc.integer({ min: 0, max: 12 }) });
-
-/** A full HSCAN from cursor 0 (a few buckets per call), running `between` after every call. */
-function fullScan(h: HashValue, between: (step: number) => void): Set<string> {
-  const seen = new Set<string>();
-  let cursor = 0;
-  let step = 0;
-  do {
-    let batch = 0;
-    do {
-      cursor = h.scan(cursor, (n) => seen.add(n.key));
-    } while (cursor !== 0 && ++batch < 3);
-    between(step++);
-  } while (cursor !== 0 && step < 100_000);
-  return seen;
-}
 
 describe('HashValue against a Map model', () => {
   it('agrees on set / delete / get / size / contents for any sequence and limits', () => {
@@ -90,7 +70,7 @@ describe('HashValue against a Map model', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string(), { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 400 }), fc.integer(), (fields, count, seed) => {
         const h = HashValue.of(1, fields.map((f) => [f, `v${f}`] as const), { maxEntries: 128, maxValue: 64 });
-        const rand = rng(seed);
+        const rand = seededRng(seed);
         const present = new Set(fields);
         const one = h.random(rand)!;
         if (!present.has(one.key) || one.value !== `v${one.key}`) return false;
@@ -121,9 +101,9 @@ describe('HSCAN guarantee', () => {
         const limits = { maxEntries: 128, maxValue: 64 };
         const h = new HashValue(seed);
         for (let i = 0; i < size; i++) h.set(`stay:${i}`, 'v', limits);
-        const rand = rng(seed);
+        const rand = seededRng(seed);
         let added = 0;
-        const seen = fullScan(h, (step) => {
+        const seen = fullScan((cursor, visit) => h.scan(cursor, (n) => visit(n.key)), (step) => {
           // Grow, then shrink, so the table resizes in both directions mid-scan.
           if (step % 2 === 0 && added < churn) for (let k = 0; k < 40; k++) h.set(`tmp:${added++}`, 'x', limits);
           else for (let k = 0; k < 40 && added > 0; k++) h.delete(`tmp:${rand(added)}`);

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/runtime/random.js';
 import { RdbReader, RdbWriter } from '../../src/store/rdb.js';
 import {
   difference,
@@ -12,6 +11,7 @@ import {
   SetValue,
   union,
 } from '../../src/store/set.js';
+import { fullScan, seededRng } from '../helpers/collections.js';
 
 type Op = { kind: 'add' | 'remove' | 'has'; member: string };
 
@@ -21,11 +21,6 @@ const memberArb = fc.oneof(
   fc.constantFrom('a', 'b', 'foo', '01', '+1', ' 1', '-0', '9223372036854775808', '-9223372036854775808'),
 );
 const opArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('add' as const, 'remove' as const, 'has' as const), member: memberArb });
-
-function rng(seed: number): (bound: number) => number {
-  const r = new SeededRandom(seed);
-  return (bound) => r.int(bound);
-}
 
 /** Applies op to the set and to a JS Set; false on any disagreement. */
 function apply(s: SetValue, model: Set<string>, op: Op, max: number): boolean {
@@ -40,21 +35,6 @@ function apply(s: SetValue, model: Set<string>, op: Op, max: number): boolean {
     return s.remove(op.member) === expected;
   }
   return s.has(op.member) === model.has(op.member);
-}
-
-/** A full SSCAN from cursor 0 with COUNT-like batches, running `between` after every call. */
-function fullScan(s: SetValue, between: (step: number) => void): Set<string> {
-  const seen = new Set<string>();
-  let cursor = 0;
-  let step = 0;
-  do {
-    let batch = 0;
-    do {
-      cursor = s.scan(cursor, (m) => seen.add(m));
-    } while (cursor !== 0 && ++batch < 3);
-    between(step++);
-  } while (cursor !== 0 && step < 100_000);
-  return seen;
 }
 
 describe('SetValue against a JS Set model', () => {
@@ -95,7 +75,7 @@ describe('SetValue against a JS Set model', () => {
     fc.assert(
       fc.property(fc.uniqueArray(memberArb, { maxLength: 120 }), fc.nat(150), fc.nat(), (members, count, seed) => {
         const s = SetValue.of(seed, members, 16);
-        const rand = rng(seed);
+        const rand = seededRng(seed);
         const model = new Set(members);
         const one = s.random(rand);
         if (members.length === 0 ? one !== undefined : !model.has(one!)) return false;
@@ -108,7 +88,7 @@ describe('SetValue against a JS Set model', () => {
   it('random draws reach every member of a large sparse set (after mass removal)', () => {
     const s = SetValue.of(5, Array.from({ length: 5000 }, (_, i) => `m${i}`), 0);
     for (let i = 0; i < 4990; i++) s.remove(`m${i}`);
-    const rand = rng(9);
+    const rand = seededRng(9);
     const seen = new Set<string>();
     for (let i = 0; i < 2000; i++) seen.add(s.random(rand)!);
     expect(seen.size).toBe(10);
@@ -124,7 +104,7 @@ describe('SSCAN guarantee', () => {
         (initial, churn) => {
           const s = SetValue.of(11, initial.map((n) => `x${n}`), 0); // hashtable: a real cursor
           const stable = new Set(initial.filter((_, i) => i % 2 === 0).map((n) => `x${n}`));
-          const seen = fullScan(s, (step) => {
+          const seen = fullScan((cursor, visit) => s.scan(cursor, visit), (step) => {
             const op = churn[step % Math.max(1, churn.length)];
             if (op === undefined) return;
             if (stable.has(op.member)) return;
