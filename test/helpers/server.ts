@@ -1,9 +1,12 @@
 import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import { silentLogger } from '../../src/log.js';
 import { configFrom, createNode } from '../../src/node.js';
 import { realRuntime } from '../../src/runtime/index.js';
 import type { Server } from '../../src/server/server.js';
+
+/** A node-redis client in either protocol (tests send raw commands with sendCommand). */
+export type NodeRedisClient = RedisClientType<{}, {}, {}, 2 | 3, {}>;
 
 export interface TestServer {
   port: number;
@@ -11,7 +14,7 @@ export interface TestServer {
   /** A new ioredis client (closed by stop()). */
   ioredis(options?: { db?: number }): Redis;
   /** A new connected node-redis client speaking RESP2 or RESP3 (closed by stop()). */
-  nodeRedis(resp?: 2 | 3): Promise<ReturnType<typeof createClient>>;
+  nodeRedis(resp?: 2 | 3): Promise<NodeRedisClient>;
   stop(): Promise<void>;
 }
 

@@ -162,7 +162,7 @@ describe('generic keyspace commands', () => {
       cursor = next;
     } while (cursor !== '0');
     expect(matched.size).toBe(100);
-    const [, none] = await r.scan(0, 'TYPE', 'list', 'COUNT', 1000);
+    const [, none] = (await r.call('SCAN', '0', 'TYPE', 'list', 'COUNT', '1000')) as [string, string[]];
     expect(none).toEqual([]);
   });
 
@@ -258,8 +258,8 @@ describe('generic keyspace commands', () => {
     await expect(r.restore('x', 0, payload, 'IDLETIME', -1)).rejects.toThrow('ERR Invalid IDLETIME value, must be >= 0');
     await expect(r.restore('x', 0, payload, 'FREQ', 256)).rejects.toThrow('ERR Invalid FREQ value, must be >= 0 and <= 255');
     await expect(r.restore('x', 0, payload, 'IDLETIME', 1, 'FREQ', 1)).rejects.toThrow('ERR syntax error');
-    await expect(r.restore('x', 0, payload, 'BOGUS')).rejects.toThrow('ERR syntax error');
-    await expect(r.restore('x', 0, 'garbage!!!!')).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
+    await expect(r.call('RESTORE', 'x', '0', payload, 'BOGUS')).rejects.toThrow('ERR syntax error');
+    await expect(r.call('RESTORE', 'x', '0', 'garbage!!!!')).rejects.toThrow('ERR DUMP payload version or checksum are wrong');
     const corrupt = Buffer.from(payload);
     corrupt[1]! ^= 0xff;
     await expect(r.restore('x', 0, corrupt)).rejects.toThrow('ERR DUMP payload version or checksum are wrong');

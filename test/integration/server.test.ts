@@ -118,7 +118,7 @@ describe('server commands', () => {
 
   it('TIME and LASTSAVE', async () => {
     const r = t.ioredis();
-    const [sec, usec] = (await r.time()) as [string, string];
+    const [sec, usec] = (await r.time()) as unknown as [string, string];
     expect(Number(sec)).toBeGreaterThan(1_600_000_000);
     expect(Number(usec)).toBeLessThan(1_000_000);
     expect(await r.lastsave()).toBe(t.server.lastSaveSec);
