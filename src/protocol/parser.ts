@@ -64,6 +64,13 @@ export class RequestParser {
     return this.buf.length - this.pos + (this.bigArg ? this.bigArgFilled : 0);
   }
 
+  /** True while `buf` is the caller's chunk, which may be reused after the read callback. */
+  private borrowed = false;
+
+  /**
+   * Adds received bytes. The chunk is only borrowed: call own() before the
+   * caller reuses it (the transport reads every socket into one buffer).
+   */
   feed(chunk: Buffer): void {
     if (this.bigArg !== null) {
       chunk = this.fillBigArg(chunk);
@@ -72,9 +79,24 @@ export class RequestParser {
     if (chunk.length === 0) return;
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
+      this.borrowed = true;
     } else {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.borrowed = false;
     }
+    this.pos = 0;
+  }
+
+  /** Copies the unparsed rest of a borrowed chunk (usually nothing: whole commands were consumed). */
+  own(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+      return;
+    }
+    this.buf = Buffer.from(this.buf.subarray(this.pos));
     this.pos = 0;
   }
 

@@ -29,7 +29,8 @@ interface WriteReq {
 }
 
 interface TcpHandle {
-  onread: (arrayBuffer: ArrayBuffer) => void;
+  onread: (arrayBuffer: ArrayBuffer | undefined) => void;
+  useUserBuffer?(buffer: Uint8Array): void;
   writeBuffer(req: WriteReq, data: Buffer): number;
   writeLatin1String(req: WriteReq, data: string): number;
   readStart(): number;
@@ -37,6 +38,14 @@ interface TcpHandle {
 }
 
 let binding: StreamWrapBinding | null | undefined;
+
+/**
+ * Every socket reads into this one buffer (libuv's user-buffer mode, what
+ * net.Socket's `onread` option uses) instead of a fresh allocation per read.
+ * Safe because a read callback runs to completion before the next read, and
+ * the parser copies whatever it did not consume (RequestParser.own).
+ */
+const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 function streamWrap(): StreamWrapBinding | null {
   if (binding !== undefined) return binding;
@@ -71,6 +80,8 @@ class HandleSocket implements StreamSocket {
   private readonly endListeners: (() => void)[] = [];
   private ending = false;
   private destroyed = false;
+  /** Set when reads land in SHARED_READ_BUFFER rather than a fresh ArrayBuffer. */
+  private userBuffer: Buffer | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -81,6 +92,10 @@ class HandleSocket implements StreamSocket {
     this.remotePort = socket.remotePort;
     this.localAddress = socket.localAddress;
     this.localPort = socket.localPort;
+    if (typeof handle.useUserBuffer === 'function') {
+      handle.useUserBuffer(SHARED_READ_BUFFER);
+      this.userBuffer = SHARED_READ_BUFFER;
+    }
     handle.onread = (ab) => this.onRead(ab);
     socket.on('close', () => {
       this.destroyed = true;
@@ -91,11 +106,15 @@ class HandleSocket implements StreamSocket {
     });
   }
 
-  private onRead(arrayBuffer: ArrayBuffer): void {
+  private onRead(arrayBuffer: ArrayBuffer | undefined): void {
     const n = this.b.streamBaseState[this.b.kReadBytesOrError]!;
     if (n > 0) {
-      const offset = this.b.streamBaseState[this.b.kArrayBufferOffset]!;
-      this.onData?.(Buffer.from(arrayBuffer, offset, n));
+      if (this.userBuffer !== null) {
+        this.onData?.(this.userBuffer.subarray(0, n));
+      } else {
+        const offset = this.b.streamBaseState[this.b.kArrayBufferOffset]!;
+        this.onData?.(Buffer.from(arrayBuffer!, offset, n));
+      }
       return;
     }
     if (n === 0) return;

@@ -20,6 +20,7 @@ export interface StreamSocket {
   pause(): void;
   resume(): void;
   setNoDelay?(noDelay?: boolean): void;
+  /** The chunk is only valid during the call: its memory may be reused for the next read. */
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'close', listener: () => void): this;
   on(event: 'error', listener: (err: Error) => void): this;

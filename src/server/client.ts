@@ -116,6 +116,8 @@ export class Client {
       return;
     }
     this.processInput();
+    // The transport may reuse the chunk's memory for the next read.
+    this.parser.own();
   }
 
   /** Runs every complete command in the input buffer, then flushes the replies. */

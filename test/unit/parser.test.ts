@@ -229,6 +229,27 @@ describe('RequestParser: valid command streams in arbitrary chunks', () => {
     );
   });
 
+  it('gives the same commands when every chunk arrives in one reused buffer that is overwritten after own()', () => {
+    // The transport reads every socket into one shared buffer: whatever the
+    // parser keeps across reads must be its own copy.
+    fc.assert(
+      fc.property(stream, chunking, ({ wire, expected }, how) => {
+        const parser = newParser();
+        const scratch = Buffer.alloc(wire.length + 1);
+        const commands: string[][] = [];
+        for (const piece of chunk(wire, how)) {
+          piece.copy(scratch);
+          parser.feed(scratch.subarray(0, piece.length));
+          while (parser.next() === ParseStatus.Command) commands.push([...parser.command]);
+          parser.own();
+          scratch.fill(0x21);
+        }
+        expect(commands).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('parses byte-by-byte feeding of small streams', () => {
     fc.assert(
       fc.property(
