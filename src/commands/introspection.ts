@@ -194,7 +194,7 @@ function getKeys(c: Client, argv: string[], withFlags: boolean): void {
     }
     c.reply.arrayHeader(2);
     c.reply.bulk(args[pos]!);
-    statusSet(c, keyFlagNames(ks.flags));
+    statusSet(c, keyFlagNames(ks.flagsFor?.(args) ?? ks.flags));
   }
 }
 

@@ -26,6 +26,12 @@ function firstKey(...flags: KeyFlag[]): KeySpec[] {
   return [{ kind: 'range', first: 1, last: 1, step: 1, flags }];
 }
 
+/** SET reads the old value only with GET; otherwise it just overwrites (Redis's setGetKeys). */
+function setKeyFlags(argv: readonly string[]): KeyFlag[] {
+  for (let i = 3; i < argv.length; i++) if (argv[i]!.toUpperCase() === 'GET') return ['RW', 'ACCESS', 'UPDATE'];
+  return ['OW', 'UPDATE'];
+}
+
 const O1 = 'O(1)';
 const RANGE_COMPLEXITY =
   'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.';
@@ -148,7 +154,7 @@ export const stringCommands: CommandSpec[] = [
     name: 'set',
     arity: -3,
     flags: ['write', 'denyoom'],
-    keys: firstKey('RW', 'ACCESS', 'UPDATE'),
+    keys: [{ ...firstKey('RW', 'ACCESS', 'UPDATE', 'VARIABLE_FLAGS')[0]!, flagsFor: setKeyFlags }],
     group: 'string',
     since: '1.0.0',
     summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",

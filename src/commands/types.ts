@@ -53,12 +53,32 @@ export type Handler = (c: Client, argv: string[]) => void;
  * counts from the end as in Redis's legacy triple), a count argument
  * (`numkeys` style), or a function for irregular syntaxes (SORT, MIGRATE).
  */
-export type KeySpec =
-  | { kind: 'range'; first: number; last: number; step: number; flags?: KeyFlag[] }
-  | { kind: 'keynum'; keynumIndex: number; firstKey: number; step: number; flags?: KeyFlag[] }
-  | { kind: 'custom'; find: (argv: readonly string[]) => number[]; flags?: KeyFlag[] };
+export type KeySpec = KeySpecLocation & {
+  flags?: KeyFlag[];
+  /**
+   * With VARIABLE_FLAGS: the flags of one invocation (SET is OW without GET,
+   * RW with it), what COMMAND GETKEYSANDFLAGS and ACL checks use.
+   */
+  flagsFor?: (argv: readonly string[]) => KeyFlag[];
+};
 
-export type KeyFlag = 'RO' | 'RW' | 'OW' | 'RM' | 'ACCESS' | 'UPDATE' | 'INSERT' | 'DELETE' | 'NOT_KEY' | 'INCOMPLETE';
+type KeySpecLocation =
+  | { kind: 'range'; first: number; last: number; step: number }
+  | { kind: 'keynum'; keynumIndex: number; firstKey: number; step: number }
+  | { kind: 'custom'; find: (argv: readonly string[]) => number[] };
+
+export type KeyFlag =
+  | 'RO'
+  | 'RW'
+  | 'OW'
+  | 'RM'
+  | 'ACCESS'
+  | 'UPDATE'
+  | 'INSERT'
+  | 'DELETE'
+  | 'NOT_KEY'
+  | 'INCOMPLETE'
+  | 'VARIABLE_FLAGS';
 
 /** One metadata record per command: the single source of truth for dispatch, COMMAND and routing. */
 export interface CommandSpec {

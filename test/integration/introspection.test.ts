@@ -53,6 +53,9 @@ describe('COMMAND', () => {
     expect(await r.call('command', 'getkeys', 'get', 'key')).toEqual(['key']);
     expect(await r.call('command', 'getkeys', 'memory', 'usage', 'key')).toEqual(['key']);
     expect(await r.call('command', 'getkeysandflags', 'get', 'k')).toEqual([['k', ['RO', 'access']]]);
+    // SET's flags vary with its arguments: it only reads the old value with GET.
+    expect(await r.call('command', 'getkeysandflags', 'set', 'k', 'v')).toEqual([['k', ['OW', 'update']]]);
+    expect(await r.call('command', 'getkeysandflags', 'set', 'k', 'v', 'get')).toEqual([['k', ['RW', 'access', 'update']]]);
     await expect(r.call('command', 'getkeys', 'nope', 'x')).rejects.toThrow('ERR Invalid command specified');
     await expect(r.call('command', 'getkeys', 'ping', 'x')).rejects.toThrow('ERR The command has no key arguments');
     await expect(r.call('command', 'getkeys', 'get')).rejects.toThrow('ERR Invalid number of arguments specified for command');
