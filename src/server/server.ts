@@ -91,13 +91,14 @@ export class Server implements KeyspaceListener {
     this.cmdNowMs = this.startedAtMs;
     this.queryBufferLimit = config.int('client-query-buffer-limit');
     this.protoMaxBulkLen = config.int('proto-max-bulk-len');
-    const applyLfu = (): void => this.keyspace.setLfuParams(config.int('lfu-log-factor'), config.int('lfu-decay-time'));
+    const applyLfu = (): void =>
+      this.keyspace.setLfuParams(config.int('lfu-log-factor'), config.int('lfu-decay-time'), config.get('maxmemory-policy').endsWith('-lfu'));
     applyLfu();
     config.onChange((name) => {
       if (name === 'hz') this.scheduleCron();
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = config.int(name);
       if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = config.int(name);
-      if (name === 'lfu-log-factor' || name === 'lfu-decay-time') applyLfu();
+      if (name === 'lfu-log-factor' || name === 'lfu-decay-time' || name === 'maxmemory-policy') applyLfu();
     });
   }
 

@@ -37,6 +37,8 @@ export class Database {
   avgTtlMs = 0;
   /** lfu-log-factor and lfu-decay-time (the server keeps them in sync with its config). */
   lfuLogFactor = 10;
+  /** Only an LFU maxmemory policy tracks access frequency (as Redis); otherwise reads just stamp the LRU time. */
+  lfuEnabled = false;
   lfuDecayMinutes = 1;
   /** xorshift32 state for the LFU counter's probabilistic increment (seeded, deterministic). */
   private rngState: number;
@@ -81,6 +83,10 @@ export class Database {
   /** Records an access: the LFU counter (decay, then maybe +1) and the access time (LRU). */
   touch(e: Entry): void {
     const now = this.clock.nowMs();
+    if (!this.lfuEnabled) {
+      e.accessedAt = now;
+      return;
+    }
     const counter = lfuDecayed(e.lfu, e.accessedAt, now, this.lfuDecayMinutes);
     e.lfu = lfuIncremented(counter, this.lfuLogFactor, this.nextRandom());
     e.accessedAt = now;

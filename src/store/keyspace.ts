@@ -36,8 +36,9 @@ export class Keyspace {
   }
 
   /** lfu-log-factor and lfu-decay-time for every database (the server calls this when they change). */
-  setLfuParams(logFactor: number, decayMinutes: number): void {
+  setLfuParams(logFactor: number, decayMinutes: number, enabled: boolean): void {
     for (const db of this.dbs) {
+      db.lfuEnabled = enabled;
       db.lfuLogFactor = logFactor;
       db.lfuDecayMinutes = decayMinutes;
     }
