@@ -123,11 +123,8 @@ function nativeRange(src: SortSource, start: number, end: number, desc: boolean)
     const cur = src.value.cursor(first, desc);
     for (let i = start; i <= end; i++) out.push(cur.next()!);
   } else if (src.type === 'zset') {
-    let node = src.value.at(first);
-    for (let i = start; i <= end && node !== null; i++) {
-      out.push(node.key);
-      node = desc ? node.backward : node.forward[0]!;
-    }
+    // range() starts at an ascending rank and walks towards the head when reversed.
+    for (const node of src.value.range(first, end - start + 1, desc)) out.push(node.key);
   }
   return out;
 }
@@ -137,7 +134,7 @@ function allElements(src: SortSource): string[] {
   if (src.type === 'list') return src.value.toArray();
   if (src.type === 'set') return src.value.members();
   const out: string[] = [];
-  for (let node = src.value.first(); node !== null; node = node.forward[0]!) out.push(node.key);
+  for (const node of src.value.range(0, src.value.size)) out.push(node.key);
   return out;
 }
 
