@@ -108,14 +108,10 @@ export function bzpopHandler(where: Where) {
   };
 }
 
-/** A range-checked long (getRangeLongFromObjectOrReply with a message); null after replying. */
+/** A long >= 1 (getRangeLongFromObjectOrReply with a message, also for non-integers); null after replying. */
 function positiveLong(c: Client, s: string, message: string): number | null {
   const v = parseInt64(s);
-  if (v === null) {
-    c.error(ERR.notInteger);
-    return null;
-  }
-  if (v < 1n) {
+  if (v === null || v < 1n) {
     c.error(message);
     return null;
   }

@@ -54,8 +54,11 @@ function fail(c: Client, message: string): null {
   return null;
 }
 
-/** The inclusive interval [lo, hi] of 0-based ranks the range covers, or null when empty. */
-export function resolveRanks(z: ZSetValue, spec: RangeSpec): [number, number] | null {
+/**
+ * The inclusive interval [lo, hi] of 0-based ranks the range covers, or
+ * null when empty. A rank range read in reverse counts from the highest.
+ */
+export function resolveRanks(z: ZSetValue, spec: RangeSpec, reverse = false): [number, number] | null {
   if (spec.kind === 'rank') {
     const len = z.size;
     let start = spec.start < 0 ? len + spec.start : spec.start;
@@ -63,12 +66,9 @@ export function resolveRanks(z: ZSetValue, spec: RangeSpec): [number, number] | 
     if (start < 0) start = 0;
     if (start > end || start >= len) return null;
     if (end >= len) end = len - 1;
-    return [start, end];
+    return reverse ? [len - 1 - end, len - 1 - start] : [start, end];
   }
-  const first = spec.kind === 'score' ? z.firstInScore(spec.range) : z.firstInLex(spec.range);
-  if (first === null) return null;
-  const last = spec.kind === 'score' ? z.lastInScore(spec.range)! : z.lastInLex(spec.range)!;
-  return [z.rank(first.key)!, z.rank(last.key)!];
+  return spec.kind === 'score' ? z.scoreRanks(spec.range) : z.lexRanks(spec.range);
 }
 
 /** What to take of a resolved interval: direction, LIMIT offset and count (count < 0: all). */
@@ -88,15 +88,8 @@ export function walkRanks(z: ZSetValue, ranks: [number, number] | null, w: Walk)
   const [lo, hi] = ranks;
   const avail = Math.max(0, hi - lo + 1 - w.offset);
   const n = w.count < 0 ? avail : Math.min(avail, w.count);
-  const startRank = w.reverse ? hi - w.offset : lo + w.offset;
-  function* nodes(): IterableIterator<ZNode> {
-    let x = n > 0 ? z.at(startRank) : null;
-    for (let i = 0; i < n && x !== null; i++) {
-      yield x;
-      x = w.reverse ? x.backward : x.forward[0]!;
-    }
-  }
-  return { n, nodes };
+  const from = w.reverse ? hi - w.offset : lo + w.offset;
+  return { n, nodes: () => z.range(from, n, w.reverse) };
 }
 
 /** The parsed options of a ZRANGE-family call. */
@@ -149,7 +142,7 @@ export function zrangeGeneric(c: Client, argv: string[], at: number, dst: string
   if (spec === null) return;
   const z = readZset(c, argv[at]!);
   if (z === null) return;
-  const picked = z === undefined ? { n: 0, nodes: () => [] } : walkRanks(z, resolveRanks(z, spec), req.walk);
+  const picked = z === undefined ? { n: 0, nodes: () => [] } : walkRanks(z, resolveRanks(z, spec, req.walk.reverse), req.walk);
   if (dst !== null) return storeRange(c, dst, picked.n, picked.nodes());
   scoredHeader(c, picked.n, req.withscores);
   for (const x of picked.nodes()) scoredItem(c, x.key, x.score, req.withscores);

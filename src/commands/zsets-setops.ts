@@ -84,13 +84,13 @@ function parseSetOpOptions(c: Client, argv: string[], j: number, op: SetOp, out:
     if (weighable && remaining >= n + 1 && isArg(a, 'WEIGHTS')) {
       for (let i = 0; i < n; i++) {
         const w = parseDouble(argv[j + 1 + i]!);
-        if (w === null) return fail(c, 'ERR weight value is not a float') ?? false;
+        if (w === null) return fail(c, 'ERR weight value is not a float', false);
         args.sources[i]!.weight = w;
       }
       j += n + 1;
     } else if (weighable && remaining >= 2 && isArg(a, 'AGGREGATE')) {
       const how = argv[j + 1]!.toLowerCase();
-      if (how !== 'sum' && how !== 'min' && how !== 'max') return fail(c, ERR.syntax) ?? false;
+      if (how !== 'sum' && how !== 'min' && how !== 'max') return fail(c, ERR.syntax, false);
       args.how = how;
       j += 2;
     } else if (out.kind === 'reply' && isArg(a, 'WITHSCORES')) {
@@ -98,40 +98,41 @@ function parseSetOpOptions(c: Client, argv: string[], j: number, op: SetOp, out:
       j++;
     } else if (out.kind === 'card' && remaining >= 2 && isArg(a, 'LIMIT')) {
       const limit = parseInteger(argv[j + 1]!);
-      if (limit === null || limit < 0) return fail(c, "ERR LIMIT can't be negative") ?? false;
+      if (limit === null || limit < 0) return fail(c, "ERR LIMIT can't be negative", false);
       args.limit = limit;
       j += 2;
     } else {
-      return fail(c, ERR.syntax) ?? false;
+      return fail(c, ERR.syntax, false);
     }
   }
   return true;
 }
 
-function fail(c: Client, message: string): null {
+/** Replies an error; returns `result` (null or false) for the caller to hand back. */
+function fail<T extends null | false = null>(c: Client, message: string, result: T = null as T): T {
   c.error(message);
-  return null;
+  return result;
 }
 
-/** The intersection: members of the smallest input found in all others; stops at `limit` (> 0) members. */
-function inter(dst: ZSetValue, srcs: Source[], how: Aggregate, limit: number): number {
+/**
+ * The intersection: members of the smallest input found in all others,
+ * inserted into dst, or only counted (dst null) up to `limit` when > 0.
+ */
+function inter(dst: ZSetValue | null, srcs: Source[], how: Aggregate, limit: number): number {
+  const first = srcs[0]!;
   let count = 0;
-  if (sourceSize(srcs[0]!) === 0) return 0;
-  for (const [m, s] of sourceItems(srcs[0]!)) {
-    let score = weighted(s, srcs[0]!.weight);
+  for (const [m, s] of sourceItems(first)) {
+    let score = weighted(s, first.weight);
     let j = 1;
     for (; j < srcs.length; j++) {
-      const v = srcs[j]!.subject === srcs[0]!.subject ? s : sourceFind(srcs[j]!, m);
+      const v = srcs[j]!.subject === first.subject ? s : sourceFind(srcs[j]!, m);
       if (v === undefined) break;
       score = aggregate(score, v * srcs[j]!.weight, how);
     }
     if (j < srcs.length) continue;
     count++;
-    if (limit >= 0) {
-      if (limit > 0 && count >= limit) break;
-      continue;
-    }
-    dst.insert(m, score);
+    if (dst !== null) dst.insert(m, score);
+    else if (limit > 0 && count >= limit) break;
   }
   return count;
 }
@@ -167,8 +168,8 @@ export function zsetOpGeneric(c: Client, argv: string[], numkeysIdx: number, op:
   const srcs = args.sources;
   if (op !== 'diff') srcs.sort((a, b) => sourceSize(a) - sourceSize(b));
   const dst = new ZSetValue(c.server.runtime.random.int(0x7fffffff), 'skiplist');
-  if (out.kind === 'card') return c.reply.int(inter(dst, srcs, args.how, args.limit));
-  if (op === 'inter') inter(dst, srcs, args.how, -1);
+  if (out.kind === 'card') return c.reply.int(inter(null, srcs, args.how, args.limit));
+  if (op === 'inter') inter(dst, srcs, args.how, 0);
   else if (op === 'union') unionInto(dst, srcs, args.how);
   else diffInto(dst, srcs);
   if (out.kind === 'store') {

@@ -147,8 +147,9 @@ export class BlockingRegistry {
     const waiting = this.byKey.get(db)?.get(key);
     if (waiting === undefined) return;
     for (const b of [...waiting]) {
+      // Each blocked command's serve() checks the type it waits for (list, zset).
       const e = db.lookup(key);
-      if (e === undefined || e.type !== 'list') return;
+      if (e === undefined) return;
       if (!this.byClient.has(b.client)) continue;
       if (b.cmd.serve(b.client, key)) this.finish(b);
     }

@@ -1,16 +1,17 @@
 import { formatDouble } from '../protocol/format.js';
-import { Dict, type DictNode } from './dict.js';
+import { Dict } from './dict.js';
+import { type Before, OrderTree, ZNode } from './zset-tree.js';
 import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack, type RdbReader } from './rdb.js';
 import type { RdbLoader, TypeCodec } from './values.js';
 
 /**
  * The sorted set type (t_zset.c): a Dict from member to its node (O(1)
- * score lookup, SCAN cursor) plus a skiplist with span counts ordered by
- * (score, member), giving rank, range and rank-range operations in
- * O(log n) as Redis's zskiplist.
+ * score lookup, the SCAN cursor) plus an ordered index by (score, member)
+ * with O(log n) rank, select and range operations (zset-tree.ts, a counted
+ * B+tree standing in for Redis's skiplist with spans).
  *
  * Every member lives in exactly one ZNode, reachable through node(): the
- * dict entry and the skiplist node are the same object, so a later CRDT
+ * dict entry and the index element are the same object, so a later CRDT
  * layer (OR-set tags, LWW score clocks) hangs its per-member metadata on
  * `meta` without touching the commands.
  *
@@ -18,29 +19,7 @@ import type { RdbLoader, TypeCodec } from './values.js';
  * "skiplist" once grown); the representation is the same for both.
  */
 
-const MAX_LEVEL = 32;
-
-/** One member: its dict chain link, its score, and its skiplist links. */
-export class ZNode implements DictNode<ZNode> {
-  /** Dict bucket chain. */
-  next: ZNode | null = null;
-  /** Per-member metadata for replication layers; unused by the commands. */
-  meta: unknown = undefined;
-  backward: ZNode | null = null;
-  readonly forward: (ZNode | null)[];
-  /** span[i]: how many level-0 steps forward[i] skips. */
-  readonly span: number[];
-
-  constructor(
-    /** The member (latin1 text). */
-    public key: string,
-    public score: number,
-    level: number,
-  ) {
-    this.forward = new Array<ZNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
-  }
-}
+export { ZNode } from './zset-tree.js';
 
 export type ZSetEncoding = 'listpack' | 'skiplist';
 
@@ -64,14 +43,6 @@ export interface LexRange {
   max: LexBound;
 }
 
-function gteMin(v: number, r: ScoreRange): boolean {
-  return r.minex ? v > r.min : v >= r.min;
-}
-
-function lteMax(v: number, r: ScoreRange): boolean {
-  return r.maxex ? v < r.max : v <= r.max;
-}
-
 function lexGteMin(s: string, b: LexBound): boolean {
   if (b.inf !== 0) return b.inf < 0;
   return b.ex ? s > b.value : s >= b.value;
@@ -82,34 +53,20 @@ function lexLteMax(s: string, b: LexBound): boolean {
   return b.ex ? s < b.value : s <= b.value;
 }
 
-/** Order of two lex bounds as points ("-" < any value < "+"). */
-function compareBounds(a: LexBound, b: LexBound): number {
-  if (a.inf !== 0 || b.inf !== 0) return a.inf === b.inf ? 0 : a.inf === 0 ? -b.inf : a.inf;
-  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-}
+/** The (score, member) an exact lookup in the index is after (one command runs at a time). */
+let targetScore = 0;
+let targetKey = '';
+const beforeTarget: Before = (score, n) => score < targetScore || (score === targetScore && n.key < targetKey);
 
-/** True if (score, member) sorts before node. */
-function before(score: number, member: string, node: ZNode): boolean {
-  return score < node.score || (score === node.score && member < node.key);
+function aim(score: number, key: string): Before {
+  targetScore = score;
+  targetKey = key;
+  return beforeTarget;
 }
-
-/** True if node sorts before (score, member). */
-function after(node: ZNode, score: number, member: string): boolean {
-  return node.score < score || (node.score === score && node.key < member);
-}
-
-/** Scratch arrays for the update path (commands run one at a time). */
-const update: ZNode[] = new Array<ZNode>(MAX_LEVEL);
-const rankAt: number[] = new Array<number>(MAX_LEVEL).fill(0);
 
 export class ZSetValue {
   private readonly dict: Dict<ZNode>;
-  private readonly header = new ZNode('', 0, MAX_LEVEL);
-  private tail: ZNode | null = null;
-  private level = 1;
-  private length = 0;
-  /** xorshift32 state for node levels, derived from the seed (deterministic). */
-  private rng: number;
+  private readonly index = new OrderTree();
   private enc: ZSetEncoding;
 
   constructor(
@@ -117,12 +74,11 @@ export class ZSetValue {
     encoding: ZSetEncoding = 'listpack',
   ) {
     this.dict = new Dict<ZNode>(seed);
-    this.rng = (seed ^ 0x9e3779b9) >>> 0 || 1;
     this.enc = encoding;
   }
 
   get size(): number {
-    return this.length;
+    return this.index.size;
   }
 
   /** OBJECT ENCODING's answer. */
@@ -137,8 +93,8 @@ export class ZSetValue {
 
   /** Reports "listpack" when the set fits the limits (zsetConvertToListpackIfNeeded). */
   toListpackIfFits(maxEntries: number, maxValue: number): void {
-    if (this.enc === 'listpack' || this.length > maxEntries) return;
-    for (let x = this.first(); x !== null; x = x.forward[0]!) if (x.key.length > maxValue) return;
+    if (this.enc === 'listpack' || this.size > maxEntries) return;
+    for (const n of this) if (n.key.length > maxValue) return;
     this.enc = 'listpack';
   }
 
@@ -153,238 +109,87 @@ export class ZSetValue {
 
   /** Lowest / highest node, or null when empty. */
   first(): ZNode | null {
-    return this.header.forward[0]!;
+    return this.index.at(0);
   }
 
   last(): ZNode | null {
-    return this.tail;
-  }
-
-  private randomLevel(): number {
-    let level = 1;
-    for (;;) {
-      let x = this.rng;
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      this.rng = x >>> 0;
-      if ((this.rng & 3) !== 0 || level >= MAX_LEVEL) return level; // p = 1/4, as ZSKIPLIST_P
-      level++;
-    }
+    return this.index.at(this.size - 1);
   }
 
   /** Adds a member known to be absent; returns its node. */
   insert(m: string, score: number): ZNode {
-    const node = new ZNode(m, score, this.randomLevel());
-    this.link(node);
+    const node = new ZNode(m, score);
+    this.index.insert(node, aim(score, m));
     this.dict.add(node);
     return node;
   }
 
-  /** Changes a member's score, moving it in the order only when needed (zslUpdateScore). */
+  /** Changes a member's score (zslUpdateScore), keeping its node. */
   setScore(node: ZNode, score: number): void {
-    const prev = node.backward;
-    const next = node.forward[0]!;
-    if ((prev === null || after(prev, score, node.key)) && (next === null || before(score, node.key, next))) {
-      node.score = score;
-      return;
-    }
-    this.findUpdate(node.score, node.key);
-    this.unlink(node);
+    this.index.remove(node, aim(node.score, node.key));
     node.score = score;
-    this.link(node);
+    this.index.insert(node, aim(score, node.key));
   }
 
   /** Removes member m; false if absent. */
   remove(m: string): boolean {
     const node = this.dict.get(m);
     if (node === undefined) return false;
-    this.findUpdate(node.score, node.key);
-    this.unlink(node);
+    this.index.remove(node, aim(node.score, node.key));
     this.dict.delete(m);
     return true;
-  }
-
-  /** Fills `update` with the last node before (score, member) at each level; returns the level-0 rank of update[0]. */
-  private findUpdate(score: number, member: string): number {
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      rankAt[i] = i === this.level - 1 ? 0 : rankAt[i + 1]!;
-      for (let f = x.forward[i]; f !== null && after(f!, score, member); f = x.forward[i]) {
-        rankAt[i]! += x.span[i]!;
-        x = f!;
-      }
-      update[i] = x;
-    }
-    return rankAt[0]!;
-  }
-
-  /** zslInsert with an existing node (its level fixed at creation). */
-  private link(node: ZNode): void {
-    this.findUpdate(node.score, node.key);
-    const lvl = node.forward.length;
-    if (lvl > this.level) {
-      for (let i = this.level; i < lvl; i++) {
-        rankAt[i] = 0;
-        update[i] = this.header;
-        this.header.span[i] = this.length;
-      }
-      this.level = lvl;
-    }
-    for (let i = 0; i < lvl; i++) {
-      const u = update[i]!;
-      node.forward[i] = u.forward[i]!;
-      u.forward[i] = node;
-      node.span[i] = u.span[i]! - (rankAt[0]! - rankAt[i]!);
-      u.span[i] = rankAt[0]! - rankAt[i]! + 1;
-    }
-    for (let i = lvl; i < this.level; i++) update[i]!.span[i]!++;
-    node.backward = update[0] === this.header ? null : update[0]!;
-    const next = node.forward[0];
-    if (next) next.backward = node;
-    else this.tail = node;
-    this.length++;
-  }
-
-  /** zslDeleteNode: unlinks x given the `update` path found for it. */
-  private unlink(x: ZNode): void {
-    for (let i = 0; i < this.level; i++) {
-      const u = update[i]!;
-      if (u.forward[i] === x) {
-        u.span[i]! += x.span[i]! - 1;
-        u.forward[i] = x.forward[i]!;
-      } else {
-        u.span[i]!--;
-      }
-    }
-    const next = x.forward[0];
-    if (next) next.backward = x.backward;
-    else this.tail = x.backward;
-    while (this.level > 1 && this.header.forward[this.level - 1] === null) this.level--;
-    this.length--;
-    x.backward = null;
-    for (let i = 0; i < x.forward.length; i++) {
-      x.forward[i] = null;
-      x.span[i] = 0;
-    }
   }
 
   /** 0-based rank of member m from the lowest (or the highest when reverse), or null if absent. */
   rank(m: string, reverse = false): number | null {
     const node = this.dict.get(m);
     if (node === undefined) return null;
-    let rank = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (let f = x.forward[i]; f !== null && !before(node.score, node.key, f!); f = x.forward[i]) {
-        rank += x.span[i]!;
-        x = f!;
-      }
-      if (x === node) break;
-    }
-    return reverse ? this.length - rank : rank - 1;
+    const rank = this.index.countBefore(aim(node.score, node.key));
+    return reverse ? this.size - 1 - rank : rank;
   }
 
-  /** The node at 0-based rank, or null when out of range (zslGetElementByRank). */
+  /** The node at 0-based rank, or null when out of range. */
   at(rank: number): ZNode | null {
-    if (rank < 0 || rank >= this.length) return null;
-    const target = rank + 1;
-    let traversed = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && traversed + x.span[i]! <= target) {
-        traversed += x.span[i]!;
-        x = x.forward[i]!;
-      }
-      if (traversed === target) return x;
-    }
-    return null;
+    return this.index.at(rank);
   }
 
-  /** First node whose score is in range, or null (zslNthInRange(0)). */
-  firstInScore(r: ScoreRange): ZNode | null {
-    if (!this.mayHaveScores(r)) return null;
-    const x = this.lastWhere((n) => !gteMin(n.score, r)).forward[0]!;
-    return x !== null && lteMax(x.score, r) ? x : null;
+  /** The ranks [lo, hi] of the members whose score is in range, or null when none. */
+  scoreRanks(r: ScoreRange): [number, number] | null {
+    const lo = this.index.countBefore((s) => (r.minex ? s <= r.min : s < r.min));
+    const hi = this.index.countBefore((s) => (r.maxex ? s < r.max : s <= r.max)) - 1;
+    return lo <= hi ? [lo, hi] : null;
   }
 
-  /** Last node whose score is in range, or null. */
-  lastInScore(r: ScoreRange): ZNode | null {
-    if (!this.mayHaveScores(r)) return null;
-    const x = this.lastWhere((n) => lteMax(n.score, r));
-    return x !== this.header && gteMin(x.score, r) ? x : null;
+  /** The ranks [lo, hi] of the members in a lex range (all scores equal, as Redis assumes), or null. */
+  lexRanks(r: LexRange): [number, number] | null {
+    const lo = this.index.countBefore((_, n) => !lexGteMin(n.key, r.min));
+    const hi = this.index.countBefore((_, n) => lexLteMax(n.key, r.max)) - 1;
+    return lo <= hi ? [lo, hi] : null;
   }
 
-  firstInLex(r: LexRange): ZNode | null {
-    if (!this.mayHaveLex(r)) return null;
-    const x = this.lastWhere((n) => !lexGteMin(n.key, r.min)).forward[0]!;
-    return x !== null && lexLteMax(x.key, r.max) ? x : null;
-  }
-
-  lastInLex(r: LexRange): ZNode | null {
-    if (!this.mayHaveLex(r)) return null;
-    const x = this.lastWhere((n) => lexLteMax(n.key, r.max));
-    return x !== this.header && lexGteMin(x.key, r.min) ? x : null;
-  }
-
-  /** The last node (or the header) of the prefix where `pred` holds, filling `update`. */
-  private lastWhere(pred: (n: ZNode) => boolean): ZNode {
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      for (let f = x.forward[i]; f !== null && pred(f!); f = x.forward[i]) x = f!;
-      update[i] = x;
-    }
-    return x;
-  }
-
-  /** zslIsInRange: the range is non-empty and overlaps [first, last]. */
-  private mayHaveScores(r: ScoreRange): boolean {
-    if (r.min > r.max || (r.min === r.max && (r.minex || r.maxex))) return false;
-    return this.tail !== null && gteMin(this.tail.score, r) && lteMax(this.first()!.score, r);
-  }
-
-  private mayHaveLex(r: LexRange): boolean {
-    const cmp = compareBounds(r.min, r.max);
-    if (cmp > 0 || (cmp === 0 && (r.min.ex || r.max.ex))) return false;
-    return this.tail !== null && lexGteMin(this.tail.key, r.min) && lexLteMax(this.first()!.key, r.max);
-  }
-
-  /** Removes the nodes with 0-based ranks start..end inclusive; returns how many. */
-  removeRangeByRank(start: number, end: number): number {
-    let traversed = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      while (x.forward[i] !== null && traversed + x.span[i]! <= start) {
-        traversed += x.span[i]!;
-        x = x.forward[i]!;
-      }
-      update[i] = x;
-    }
-    let left = end - start + 1;
-    return this.removeFrom(x.forward[0]!, () => left-- > 0);
-  }
-
-  /** Removes consecutive nodes from x while `more` says so; `update` holds x's predecessors. */
-  private removeFrom(x: ZNode | null, more: (n: ZNode) => boolean): number {
+  /** Removes the members with 0-based ranks lo..hi inclusive; returns how many. */
+  removeRangeByRank(lo: number, hi: number): number {
     let removed = 0;
-    while (x !== null && more(x)) {
-      const next = x.forward[0]!;
-      this.unlink(x);
-      this.dict.delete(x.key);
+    for (let r = lo; r <= hi && lo < this.size; r++) {
+      this.dict.delete(this.index.removeAt(lo).key);
       removed++;
-      x = next;
     }
     return removed;
   }
 
+  /** Up to n nodes from 0-based rank `from`, ascending or descending (do not mutate meanwhile). */
+  range(from: number, n: number, reverse = false): IterableIterator<ZNode> {
+    return this.index.range(from, n, reverse);
+  }
+
   /** Nodes in ascending order (do not mutate meanwhile). */
-  *[Symbol.iterator](): IterableIterator<ZNode> {
-    for (let x = this.first(); x !== null; x = x.forward[0]!) yield x;
+  [Symbol.iterator](): IterableIterator<ZNode> {
+    return this.index.range(0, this.size);
   }
 
   /** One random node (uniform), or null when empty. */
   random(rand: (bound: number) => number): ZNode | null {
-    return this.length === 0 ? null : this.at(rand(this.length));
+    return this.size === 0 ? null : this.index.at(rand(this.size));
   }
 
   /**
@@ -481,7 +286,7 @@ export const zsetCodec: TypeCodec = {
     }
     w.byte(RDB_TYPE.ZSET_2);
     w.length(z.size);
-    for (let x = z.last(); x !== null; x = x.backward) {
+    for (const x of z.range(z.size - 1, z.size, true)) {
       w.string(x.key, compress);
       w.binaryDouble(x.score);
     }
