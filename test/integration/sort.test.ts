@@ -1,11 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../helpers/server.js';
-
-/** One way of talking to the server: ioredis, node-redis over RESP2, node-redis over RESP3. */
-interface Caller {
-  name: string;
-  call(...args: (string | number)[]): Promise<unknown>;
-}
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 const WRONGTYPE = /^WRONGTYPE Operation against a key holding the wrong kind of value/;
 const NOT_DOUBLE = /^ERR One or more scores can't be converted into double/;
@@ -13,37 +7,8 @@ const SYNTAX = /^ERR syntax error/;
 const NOT_INTEGER = /^ERR value is not an integer or out of range/;
 
 describe('SORT / SORT_RO', () => {
-  let t: TestServer;
-  let callers: Caller[];
-  let io: Caller;
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer();
-    const r = t.ioredis();
-    const n2 = await t.nodeRedis(2);
-    const n3 = await t.nodeRedis(3);
-    io = { name: 'ioredis', call: (cmd, ...rest) => r.call(String(cmd), ...rest.map(String)) };
-    const nodeCall = (c: typeof n2) => (...args: (string | number)[]) => c.sendCommand(args.map(String));
-    callers = [io, { name: 'node-redis RESP2', call: nodeCall(n2) }, { name: 'node-redis RESP3', call: nodeCall(n3) }];
-    t.server.observeWrites((_db, key, event) => events.push(`${event}:${key}`));
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-
-  /** Runs `check` with every client kind, on an empty database each time. */
-  async function each(check: (c: Caller) => Promise<void>): Promise<void> {
-    for (const c of callers) {
-      t.server.keyspace.db(0).clear();
-      events.length = 0;
-      await check(c);
-    }
-  }
-
-  async function fails(c: Caller, pattern: RegExp, ...args: (string | number)[]): Promise<void> {
-    await expect(c.call(...args), `${c.name}: ${args.join(' ')}`).rejects.toThrow(pattern);
-  }
+  const t = useServer();
+  const { io, each, fails, events } = t;
 
   it('sorts numbers as doubles, DESC, ALPHA by bytes', async () => {
     await each(async (c) => {
@@ -260,14 +225,7 @@ describe('SORT / SORT_RO', () => {
 });
 
 describe('SORT in cluster mode', () => {
-  let t: TestServer;
-
-  beforeAll(async () => {
-    t = await startServer({ 'cluster-enabled': 'yes' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useServer({ config: { 'cluster-enabled': 'yes' } });
 
   it('refuses BY and GET patterns that name other keys', async () => {
     const r = t.ioredis();

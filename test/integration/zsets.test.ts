@@ -1,13 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RawClient } from '../helpers/raw.js';
-import { startServer, type TestServer } from '../helpers/server.js';
-
-/** One way of talking to the server: ioredis, node-redis over RESP2, node-redis over RESP3. */
-interface Caller {
-  name: string;
-  resp: 2 | 3;
-  call(...args: (string | number)[]): Promise<unknown>;
-}
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/fixture.js';
 
 const WRONGTYPE = /^WRONGTYPE Operation against a key holding the wrong kind of value/;
 
@@ -26,48 +18,8 @@ function flat(v: unknown): unknown {
 }
 
 describe('sorted set commands', () => {
-  let t: TestServer;
-  let callers: Caller[];
-  let io: Caller;
-  const events: string[] = [];
-
-  beforeAll(async () => {
-    t = await startServer();
-    const r = t.ioredis();
-    const n2 = await t.nodeRedis(2);
-    const n3 = await t.nodeRedis(3);
-    io = { name: 'ioredis', resp: 2, call: (cmd, ...rest) => r.call(String(cmd), ...rest.map(String)) };
-    const nodeCall = (c: typeof n2) => (...args: (string | number)[]) => c.sendCommand(args.map(String));
-    callers = [io, { name: 'node-redis RESP2', resp: 2, call: nodeCall(n2) }, { name: 'node-redis RESP3', resp: 3, call: nodeCall(n3) }];
-    t.server.observeWrites((_db, key, event) => events.push(`${event}:${key}`));
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
-  beforeEach(() => {
-    t.server.keyspace.db(0).clear();
-    events.length = 0;
-  });
-
-  async function each(check: (c: Caller) => Promise<void>): Promise<void> {
-    for (const c of callers) {
-      t.server.keyspace.db(0).clear();
-      events.length = 0;
-      await check(c);
-    }
-  }
-
-  async function fails(c: Caller, pattern: RegExp, ...args: (string | number)[]): Promise<void> {
-    await expect(c.call(...args), `${c.name}: ${args.join(' ')}`).rejects.toThrow(pattern);
-  }
-
-  async function raw(textIn: string, done: (s: string) => boolean): Promise<string> {
-    const c = await RawClient.connect(t.port);
-    c.write(textIn);
-    const out = await c.until(done);
-    c.close();
-    return out;
-  }
+  const t = useServer();
+  const { io, each, fails, raw, events } = t;
 
   it('ZADD flags, replies and errors', async () => {
     await each(async (c) => {
