@@ -266,7 +266,11 @@ export class Server implements KeyspaceListener {
   execute(c: Client, cmd: Command, argv: string[]): void {
     this.errorsCounted = this.stats.totalErrorReplies;
     const started = this.lastMonoMs;
-    cmd.handler!(c, argv);
+    try {
+      cmd.handler!(c, argv);
+    } catch (err) {
+      this.handlerFailed(c, cmd, err);
+    }
     // After the command, as Redis: MULTI's commands show before EXEC.
     if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
     const ended = this.runtime.clock.monotonicMs();
@@ -283,6 +287,16 @@ export class Server implements KeyspaceListener {
     c.lastCommand = cmd.fullName;
     if ((cmd.flagBits & FLAG.skip_slowlog) === 0) this.slowlog.maybeAdd(this, c, argv, durationUs);
     this.afterReply(c);
+  }
+
+  /**
+   * A handler threw: a bug, never a client's fault. The client gets an error
+   * instead of the whole node (every other client's connection) dying with
+   * the exception unwinding out of the socket callback.
+   */
+  private handlerFailed(c: Client, cmd: Command, err: unknown): void {
+    this.log.error({ err, command: cmd.fullName, client: c.remoteAddress }, 'command handler threw');
+    c.error(`ERR internal error running '${cmd.fullName}' command`);
   }
 
   /** CLIENT REPLY OFF/SKIP bookkeeping after each command's reply. */

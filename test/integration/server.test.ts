@@ -220,3 +220,23 @@ describe('SHUTDOWN', () => {
     await t.stop();
   });
 });
+
+describe('a handler that throws', () => {
+  const t = useServer();
+
+  it('gets the client an error reply and leaves the node serving everyone', async () => {
+    const cmd = t.server.commands.lookupTop('echo')!;
+    const original = cmd.handler;
+    cmd.handler = () => {
+      throw new Error('simulated bug');
+    };
+    try {
+      const r = t.ioredis();
+      await expect(r.echo('x')).rejects.toThrow("ERR internal error running 'echo' command");
+      expect(await r.ping()).toBe('PONG');
+      expect(await t.ioredis().set('k', 'v')).toBe('OK');
+    } finally {
+      cmd.handler = original;
+    }
+  });
+});
