@@ -76,13 +76,6 @@ export function intArg(c: Client, s: string, error: string = ERR.notInteger): nu
   return v;
 }
 
-/** Parses a float argument or replies ERR value is not a valid float. */
-export function floatArg(c: Client, s: string, error: string = ERR.notFloat): number | null {
-  const v = parseDouble(s);
-  if (v === null) c.error(error);
-  return v;
-}
-
 /**
  * Read lookup (lookupKeyRead): counts keyspace hits/misses and records the
  * access unless the client asked for NO-TOUCH.

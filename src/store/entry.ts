@@ -33,8 +33,3 @@ export class Entry implements DictNode<Entry> {
 export function bytesToString(v: Bytes): string {
   return typeof v === 'string' ? v : v.latin1Slice(0, v.length);
 }
-
-/** Byte length of a string value. */
-export function bytesLength(v: Bytes): number {
-  return v.length;
-}

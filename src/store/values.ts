@@ -6,7 +6,8 @@
  * Adding a type = adding its codec to CODECS and its loaders to RDB_LOADERS;
  * no command changes.
  */
-import type { TypeName } from './entry.js';
+import { cloneBytes } from './bytes.js';
+import { bytesToString, type Bytes, type TypeName } from './entry.js';
 import { canonicalInt, RDB_TYPE, type RdbReader, type RdbWriter } from './rdb.js';
 import { hashCodec, hashLoaders } from './hash.js';
 import { listCodec, listLoaders } from './list.js';
@@ -39,17 +40,10 @@ const EMBSTR_SIZE_LIMIT = 44;
 const SHARED_INTEGERS = 10000;
 const SHARED_REFCOUNT = 2147483647;
 
-/** A string value's latin1 text (values are latin1 strings or Buffers once mutated in place). */
-export function stringValueText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v.latin1Slice(0, v.length);
-  return String(v);
-}
-
 /** Redis's string encoding: int for canonical int64 text, embstr up to 44 bytes, raw otherwise (or for byte buffers). */
 export function stringEncoding(v: unknown): 'int' | 'embstr' | 'raw' {
   if (Buffer.isBuffer(v)) return 'raw';
-  const text = stringValueText(v);
+  const text = bytesToString(v as Bytes);
   if (text.length <= 20 && canonicalInt(text) !== null) return 'int';
   return text.length <= EMBSTR_SIZE_LIMIT ? 'embstr' : 'raw';
 }
@@ -58,17 +52,15 @@ const stringCodec: TypeCodec = {
   encoding: stringEncoding,
   refcount(value, sharedIntegers) {
     if (!sharedIntegers || stringEncoding(value) !== 'int') return 1;
-    const n = Number(stringValueText(value));
+    const n = Number(bytesToString(value as Bytes));
     return n >= 0 && n < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
   },
-  dup(value) {
-    return Buffer.isBuffer(value) ? Buffer.from(value) : value;
-  },
+  dup: (value) => cloneBytes(value as Bytes),
   save(w, value, compress) {
     w.byte(RDB_TYPE.STRING);
     // Int-encoded objects are never compressed; canonical ints of at most
     // 20 characters are never long enough to be, so one path serves both.
-    w.string(Buffer.isBuffer(value) ? value : stringValueText(value), compress);
+    w.string(Buffer.isBuffer(value) ? value : bytesToString(value as Bytes), compress);
   },
 };
 
