@@ -30,11 +30,25 @@ export interface OptionSpec {
 }
 
 const INT_MAX = 2147483647;
+
+/** One peer: "host:port" or "host:port@busport". */
+const PEER_RE = /^[^\s,@]+:\d{1,5}(@\d{1,5})?$/;
+
+function validatePeers(value: string): string | null {
+  for (const p of value.split(',').map((x) => x.trim()).filter(Boolean)) if (!PEER_RE.test(p)) return `Invalid peer address '${p}'`;
+  return null;
+}
 const LLONG_MAX = Number.MAX_SAFE_INTEGER;
 
 export const OPTIONS: OptionSpec[] = [
   { name: 'port', type: 'int', default: '6379', min: 0, max: 65535, immutable: true },
   { name: 'bind', type: 'list', default: '127.0.0.1', immutable: true },
+  // Strata's active-active replication (see docs/CRDT.md): peers' client addresses
+  // "host:port" (bus on port+10000) or "host:port@busport", comma separated.
+  { name: 'peers', type: 'string', default: '', immutable: true, validate: validatePeers },
+  { name: 'bus-port', type: 'int', default: '0', min: 0, max: 65535, immutable: true },
+  { name: 'delta-log-entries', type: 'int', default: '1000000', min: 1, max: INT_MAX, immutable: true },
+  { name: 'anti-entropy-interval-ms', type: 'int', default: '1000', min: 10, max: INT_MAX },
   { name: 'bind-source-addr', type: 'string', default: '', immutable: true },
   { name: 'protected-mode', type: 'bool', default: 'yes' },
   { name: 'tcp-backlog', type: 'int', default: '511', min: 0, max: INT_MAX, immutable: true },

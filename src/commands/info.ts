@@ -135,6 +135,10 @@ function replicationFields(s: Server): Field[] {
     ['master_replid', s.replId], ['master_replid2', s.replId2], ['master_repl_offset', 0],
     ['second_repl_offset', -1], ['repl_backlog_active', 0], ['repl_backlog_size', s.config.int('repl-backlog-size')],
     ['repl_backlog_first_byte_offset', 0], ['repl_backlog_histlen', 0],
+    ...(s.replication?.infoLines() ?? []).map((line): Field => {
+      const at = line.indexOf(':');
+      return [line.slice(0, at), line.slice(at + 1)];
+    }),
   ];
 }
 

@@ -50,7 +50,9 @@ export function incrGeneric(c: Client, key: string, incr: number | bigint): void
     c.error(ERR.overflow);
     return;
   }
+  const prev = e === undefined ? undefined : (e.value as Bytes);
   storeString(c, key, e, String(next));
+  c.db.incremented(key, prev, incr, 0);
   c.db.written(key, 'incrby');
   c.reply.int(next);
 }
@@ -90,8 +92,11 @@ export function incrbyfloatCommand(c: Client, key: string, arg: string): void {
     c.error('ERR increment would produce NaN or Infinity');
     return;
   }
-  const text = formatHumanDouble(sum);
-  storeString(c, key, e, text);
+  const local = formatHumanDouble(sum);
+  storeString(c, key, e, local);
+  const agreed = c.db.incremented(key, e === undefined ? undefined : stored, 0, incr);
+  if (agreed !== null) storeString(c, key, c.db.keys.get(key), agreed);
+  const text = agreed ?? local;
   c.db.written(key, 'incrbyfloat');
   c.reply.bulk(text);
 }

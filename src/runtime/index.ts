@@ -3,6 +3,9 @@ import { RealDisk, type Disk } from './disk.js';
 import { SystemRandom, type Random } from './random.js';
 import { SystemTimer, type Timer } from './timer.js';
 import { TcpTransport, type Transport } from './transport.js';
+import type { Logger } from '../log.js';
+import type { Bus } from '../transport/bus.js';
+import { GrpcBus } from '../transport/grpc-bus.js';
 
 export type { Clock } from './clock.js';
 export type { Disk } from './disk.js';
@@ -18,6 +21,8 @@ export interface Runtime {
   random: Random;
   transport: Transport;
   disk: Disk;
+  /** The node-to-node message bus (replication, later cluster gossip): gRPC, or the simulator's network. */
+  createBus(log: Logger): Bus;
   /** Process-level facts (pid, memory) for INFO; virtualised in the simulator. */
   process: ProcessInfo;
 }
@@ -32,12 +37,14 @@ export interface ProcessInfo {
 }
 
 export function realRuntime(configFile = ''): Runtime {
+  const timer = new SystemTimer();
   return {
     clock: new SystemClock(),
-    timer: new SystemTimer(),
+    timer,
     random: new SystemRandom(),
     transport: new TcpTransport(),
     disk: new RealDisk(),
+    createBus: (log) => new GrpcBus({ timer, log }),
     process: {
       pid: process.pid,
       memoryRss: () => process.memoryUsage.rss(),

@@ -3,7 +3,10 @@ import { FLAG, type Command } from '../commands/types.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Listener, Runtime, StreamSocket, TimerHandle } from '../runtime/index.js';
+import { parseBusAddress } from '../replication/peer.js';
+import { Replicator } from '../replication/replicator.js';
 import type { Database, KeyspaceListener } from '../store/database.js';
+import type { BusAddress } from '../transport/bus.js';
 import { Keyspace } from '../store/keyspace.js';
 import { BlockingRegistry } from './blocking.js';
 import { Client, ReplyMode } from './client.js';
@@ -68,6 +71,8 @@ export class Server implements KeyspaceListener {
   readonly blocking: BlockingRegistry;
   /** MULTI/EXEC and the WATCH registry. */
   readonly transactions: Transactions;
+  /** Active-active replication with --peers; null on a stand-alone node. */
+  replication: Replicator | null = null;
   /** Error replies already attributed to a command (Redis's prev_err_count): EXEC does not fail for its queued commands' errors. */
   private errorsCounted = 0;
 
@@ -134,11 +139,28 @@ export class Server implements KeyspaceListener {
   }
 
   keyWritten(db: Database, key: string, event: string): void {
+    const r = this.replication;
+    if (r !== null) r.crdt.written(db, key, event);
     this.stats.dirty++;
     for (const o of this.writeObservers) o(db, key, event);
   }
 
+  /** A peer's write was merged into db: the same observers as a local write, no new CRDT operation. */
+  remoteWrite(db: Database, key: string, event: string): void {
+    this.stats.dirty++;
+    for (const o of this.writeObservers) o(db, key, event);
+  }
+
+  /** Runs fn (merging replicated states) as a command runs: fresh command clock, blocked clients served after. */
+  runAsCommand(fn: () => void): void {
+    this.beginBatch();
+    fn();
+    if (this.blocking.hasReady) this.blocking.serveReady();
+  }
+
   keyExpired(db: Database, key: string): void {
+    const r = this.replication;
+    if (r !== null) r.crdt.expired(db, key);
     this.stats.expiredKeys++;
     this.stats.dirty++;
     for (const o of this.writeObservers) o(db, key, 'expired');
@@ -165,13 +187,34 @@ export class Server implements KeyspaceListener {
       this.listeners.push(l);
     }
     this.scheduleCron();
+    await this.startReplication(hosts[0] ?? '127.0.0.1');
     this.log.info({ port: this.port }, 'Ready to accept connections tcp');
+  }
+
+  /** With --peers: joins the active-active group on the bus port (port + 10000 unless bus-port is set). */
+  private async startReplication(bindHost: string): Promise<void> {
+    const peers = peerBusAddresses(this.config.get('peers'));
+    if (peers.length === 0) return;
+    const busPort = this.config.int('bus-port') || this.port + 10000;
+    const host = bindHost === '*' || bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost;
+    this.replication = new Replicator(this, this.runtime, this.runtime.createBus(this.log), this.log, {
+      selfId: this.runId,
+      listen: { host, port: busPort },
+      peers,
+      deltaLogEntries: this.config.int('delta-log-entries'),
+      heartbeatMs: 100,
+      antiEntropyMs: this.config.int('anti-entropy-interval-ms'),
+      retransmitMs: 1000,
+    });
+    await this.replication.start();
+    this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');
   }
 
   async stop(): Promise<void> {
     if (this.cronHandle) this.runtime.timer.clearInterval(this.cronHandle);
     this.cronHandle = null;
     for (const c of [...this.clients.all()]) c.close();
+    await this.replication?.stop();
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
   }
@@ -410,6 +453,18 @@ function describeArgs(argv: string[]): string {
   let out = '';
   for (let i = 1; i < argv.length && out.length < 128; i++) {
     out += `'${argv[i]!.slice(0, 128 - out.length)}' `;
+  }
+  return out;
+}
+
+/** The bus addresses of the peers option: "host:port" means bus port+10000, "host:port@bus" names it. */
+export function peerBusAddresses(option: string): BusAddress[] {
+  const out: BusAddress[] = [];
+  for (const item of option.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [client, bus] = item.split('@') as [string, string | undefined];
+    const a = parseBusAddress(client);
+    if (a === null) continue;
+    out.push(bus === undefined ? { host: a.host, port: a.port + 10000 } : { host: a.host, port: Number(bus) });
   }
   return out;
 }

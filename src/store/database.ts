@@ -1,5 +1,5 @@
 import { Dict, type DictNode } from './dict.js';
-import { Entry, type TypeName } from './entry.js';
+import { Entry, type Bytes, type TypeName } from './entry.js';
 import { lfuDecayed, lfuIncremented } from './lfu.js';
 
 /** What the keyspace tells the rest of the node (WATCH, notifications, replication, stats). */
@@ -11,6 +11,24 @@ export interface KeyspaceListener {
   keyWritten(db: Database, key: string, event: string): void;
   /** A key expired (lazily or by the active cycle) and was removed. */
   keyExpired(db: Database, key: string): void;
+}
+
+/**
+ * What replication hooks into the keyspace (null on a node without peers):
+ * a removed entry leaves a tombstone, a flush leaves a flush record.
+ */
+export interface KeyCrdtHooks {
+  /** Called before `e` leaves the keyspace (DEL, expiry, overwrite by RENAME...). */
+  deleting(db: Database, e: Entry): void;
+  /** Called before every key of db is removed (FLUSHDB/FLUSHALL). */
+  flushing(db: Database): void;
+  /**
+   * INCR family on e: the increment joins this node's counter on the key's
+   * version; returns the value every replica computes for the new state.
+   */
+  incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string;
+  /** Called after SWAPDB exchanged the contents of a and b. */
+  swapped(a: Database, b: Database): void;
 }
 
 class ExpireNode implements DictNode<ExpireNode> {
@@ -40,6 +58,8 @@ export class Database {
   /** Only an LFU maxmemory policy tracks access frequency (as Redis); otherwise reads just stamp the LRU time. */
   lfuEnabled = false;
   lfuDecayMinutes = 1;
+  /** Replication's hooks; null on a node without peers. */
+  crdt: KeyCrdtHooks | null = null;
   /** xorshift32 state for the LFU counter's probabilistic increment (seeded, deterministic). */
   private rngState: number;
 
@@ -136,8 +156,24 @@ export class Database {
     return e;
   }
 
+  /**
+   * Records an increment of a string counter (after the new value was
+   * stored): with replication, returns the value all replicas agree on,
+   * which the caller stores and replies; null on a stand-alone node.
+   */
+  incremented(key: string, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string | null {
+    if (this.crdt === null) return null;
+    const e = this.keys.get(key);
+    if (e === undefined) throw new Error('incremented: key was not stored');
+    return this.crdt.incremented(this, e, prev, incr, floatIncr);
+  }
+
   /** Removes key; returns the removed entry. */
   delete(key: string): Entry | undefined {
+    if (this.crdt !== null) {
+      const live = this.keys.get(key);
+      if (live !== undefined) this.crdt.deleting(this, live);
+    }
     const e = this.keys.delete(key);
     if (e !== undefined && e.expireAt !== 0) {
       this.expires.delete(key);
@@ -257,6 +293,7 @@ export class Database {
    */
   clear(): number {
     const n = this.keys.size;
+    if (this.crdt !== null) this.crdt.flushing(this);
     this.keys = new Dict<Entry>(this.seed);
     this.expires = new Dict<ExpireNode>(this.seed ^ 0x5bd1e995);
     this.avgTtlMs = 0;

@@ -1,3 +1,4 @@
+import type { KeyMeta } from '../crdt/key-meta.js';
 import type { DictNode } from './dict.js';
 
 /** Redis type names as TYPE reports them. */
@@ -18,6 +19,8 @@ export class Entry implements DictNode<Entry> {
   accessedAt: number;
   /** Logarithmic access counter (OBJECT FREQ, LFU), as Redis's 8-bit counter. */
   lfu = 5;
+  /** CRDT version, counters and expire epoch; null on a node without peers. */
+  crdt: KeyMeta | null = null;
 
   constructor(
     public key: string,

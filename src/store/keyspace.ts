@@ -47,6 +47,9 @@ export class Keyspace {
   /** SWAPDB: exchanges the contents of two databases (clients stay on their index). */
   swap(a: number, b: number): void {
     if (a === b) return;
-    this.db(a).swapWith(this.db(b));
+    const dbA = this.db(a);
+    const dbB = this.db(b);
+    dbA.swapWith(dbB);
+    if (dbA.crdt !== null) dbA.crdt.swapped(dbA, dbB);
   }
 }

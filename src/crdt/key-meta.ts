@@ -1,0 +1,40 @@
+import type { CounterRow } from './key-state.js';
+
+/**
+ * The CRDT metadata a replicated node keeps on each live entry (see
+ * key-state.ts for the semantics). Only nodes with peers carry it: a
+ * stand-alone node leaves Entry.crdt null and pays nothing.
+ */
+export class KeyMeta {
+  /** Expire register epoch on this version. */
+  epoch = 0;
+  /** Increments on this version, sorted by origin; null for a plain value. */
+  counters: CounterRow[] | null = null;
+  /** The value the counters add to (the version's own value). */
+  base = '';
+  /** This key's contribution to its Merkle bucket (see replication/merkle.ts). */
+  digest = 0;
+
+  constructor(
+    /** Version: HLC timestamp, origin node id, generation (even: live). */
+    public ts: number,
+    public origin: string,
+    public gen: number,
+  ) {}
+}
+
+/** A deleted key's version, kept until every replica has seen it. */
+export class Tombstone {
+  digest = 0;
+
+  constructor(
+    public ts: number,
+    public origin: string,
+    /** Odd: the generation of the live version it removed, plus one. */
+    public gen: number,
+    /** HLC of the delete (the earliest, when replicas deleted the same version on their own). */
+    public deletedAt: number,
+    /** HLC since which this node holds it: collected once every peer completed an anti-entropy round started after that. */
+    public heldSince: number,
+  ) {}
+}

@@ -1,0 +1,273 @@
+import { counterValue } from '../crdt/counter-value.js';
+import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
+import { counterInt, counterIntWire, type CounterRow } from '../crdt/key-state.js';
+import type { Database, KeyCrdtHooks } from '../store/database.js';
+import type { Bytes, Entry } from '../store/entry.js';
+import { MerkleSummary, mixNumber, mixString } from './merkle.js';
+
+/** Where version timestamps come from (the node's HLC). */
+export interface StampSource {
+  now(): number;
+}
+
+/** Told of every key whose state this node changed by its own write (the delta log listens). */
+export type LocalChangeSink = (db: Database, key: string) => void;
+
+/** Keyspace events that change a counter or the expire register instead of writing a new version. */
+const COUNTER_EVENTS = new Set(['incrby', 'incrbyfloat']);
+const EXPIRE_EVENTS = new Set(['expire', 'persist']);
+
+/**
+ * Turns the keyspace's writes into CRDT operations (semantics in
+ * crdt/key-state.ts and docs/CRDT.md): every write stamps a new version,
+ * INCR adds to this origin's counter, EXPIRE/PERSIST bump the expire epoch,
+ * a delete leaves a tombstone. Keeps each database's tombstones and Merkle
+ * summary current. Remote states are applied by state-apply.ts with
+ * `applyingRemote` set, so they are not stamped again.
+ */
+export class KeyCrdt implements KeyCrdtHooks {
+  /** Per database index. */
+  readonly tombstones: Map<string, Tombstone>[] = [];
+  readonly merkle: MerkleSummary[] = [];
+  /** True while a remote state is being applied: writes then are not this node's own. */
+  applyingRemote = false;
+
+  constructor(
+    readonly self: string,
+    private readonly stamps: StampSource,
+    dbCount: number,
+    private readonly changed: LocalChangeSink,
+  ) {
+    for (let i = 0; i < dbCount; i++) {
+      this.tombstones.push(new Map());
+      this.merkle.push(new MerkleSummary());
+    }
+  }
+
+  /** A stamp above `floor`, so a local write always wins over the state it replaces. */
+  stampAbove(floor: number): number {
+    const t = this.stamps.now();
+    return t > floor ? t : floor + 1;
+  }
+
+  // ---- hooks from the keyspace -------------------------------------------
+
+  /** Server.keyWritten: the key's value, counter or TTL changed by a local command. */
+  written(db: Database, key: string, event: string): void {
+    if (this.applyingRemote) return;
+    if (key === '') return; // whole-database events: flush tombstoned each key, swapdb restamps (keys.ts)
+    const e = db.keys.get(key);
+    if (e !== undefined) {
+      if (EXPIRE_EVENTS.has(event)) this.bumpExpire(db, e);
+      else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
+    }
+    this.changed(db, key);
+  }
+
+  /** A key expired on this node: its tombstone was left by `deleting`. */
+  expired(db: Database, key: string): void {
+    if (!this.applyingRemote) this.changed(db, key);
+  }
+
+  deleting(db: Database, e: Entry): void {
+    if (this.applyingRemote) return;
+    const meta = e.crdt;
+    const ts = meta === null ? 0 : meta.ts;
+    const origin = meta === null ? '' : meta.origin;
+    const gen = meta === null ? 0 : meta.gen;
+    const now = this.stamps.now();
+    this.setTombstone(db, e.key, new Tombstone(ts, origin, gen + 1, now, now), meta === null ? 0 : meta.digest);
+  }
+
+  /** FLUSHDB/FLUSHALL under replication: an observed-remove of every key, so each gets a tombstone. */
+  flushing(db: Database): void {
+    for (const e of db.entries()) {
+      this.deleting(db, e);
+      this.changed(db, e.key);
+    }
+  }
+
+  /**
+   * SWAPDB under replication: each database's new keys are new versions
+   * written there, and the keys it lost are deleted there (tombstones of the
+   * versions it held). Both summaries are rebuilt.
+   */
+  swapped(a: Database, b: Database): void {
+    if (this.applyingRemote) return;
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      for (const e of y.entries()) {
+        if (x.keys.get(e.key) !== undefined) continue;
+        const m = e.crdt;
+        const now = this.stamps.now();
+        const tomb = m === null ? new Tombstone(0, '', 1, now, now) : new Tombstone(m.ts, m.origin, m.gen + 1, now, now);
+        this.tombstones[x.id]!.set(e.key, tomb);
+        this.changed(x, e.key);
+      }
+    }
+    for (const x of [a, b]) {
+      for (const e of x.entries()) {
+        this.restamp(x, e);
+        this.changed(x, e.key);
+      }
+      this.rebuildSummary(x);
+    }
+  }
+
+  /** Recomputes every digest of db and its Merkle summary from scratch. */
+  rebuildSummary(db: Database): void {
+    const summary = this.merkle[db.id]!;
+    summary.clear();
+    for (const e of db.entries()) {
+      if (e.crdt === null) continue;
+      e.crdt.digest = liveDigest(e.key, e.crdt, e.expireAt);
+      summary.update(e.key, 0, e.crdt.digest);
+    }
+    for (const [key, tomb] of this.tombstones[db.id]!) {
+      tomb.digest = tombDigest(key, tomb);
+      summary.update(key, 0, tomb.digest);
+    }
+  }
+
+  // ---- local operations ----------------------------------------------------
+
+  /** A new version for e written by this node (SET family, in-place edits, RENAME/COPY targets...). */
+  restamp(db: Database, e: Entry): void {
+    const tomb = this.tombstones[db.id]!.get(e.key);
+    let meta = e.crdt;
+    const oldDigest = meta !== null ? meta.digest : tomb !== undefined ? tomb.digest : 0;
+    const floor = Math.max(meta === null ? 0 : meta.ts, tomb === undefined ? 0 : tomb.ts);
+    const ts = this.stampAbove(floor);
+    if (meta === null) {
+      meta = new KeyMeta(ts, this.self, 0);
+      e.crdt = meta;
+    } else {
+      meta.ts = ts;
+      meta.origin = this.self;
+      meta.gen = 0;
+      meta.epoch = 0;
+      meta.counters = null;
+      meta.base = '';
+    }
+    if (tomb !== undefined) this.tombstones[db.id]!.delete(e.key);
+    this.redigest(db, e, oldDigest);
+  }
+
+  private bumpExpire(db: Database, e: Entry): void {
+    const meta = this.metaOf(db, e);
+    const old = meta.digest;
+    meta.epoch++;
+    this.redigest(db, e, old);
+  }
+
+  /**
+   * INCR family: adds to this origin's counter on the key's version. `prev`
+   * is the value before the increment (undefined: the key was missing).
+   * Returns the value every replica computes for the new state.
+   */
+  incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string {
+    const fresh = e.crdt === null;
+    const meta = this.metaOf(db, e);
+    const old = fresh ? this.tombDigest(db, e.key) : meta.digest;
+    if (meta.counters === null) {
+      meta.counters = [];
+      meta.base = prev === undefined ? '0' : typeof prev === 'string' ? prev : prev.latin1Slice(0, prev.length);
+    }
+    meta.counters = addToRow(meta.counters, this.self, incr, floatIncr);
+    if (fresh) this.tombstones[db.id]!.delete(e.key);
+    this.redigest(db, e, old);
+    return counterValue(meta.base, meta.counters);
+  }
+
+  /**
+   * The metadata of e, creating it for a key this command just added without
+   * a version: an INCR on a missing key works on the "revival" of the
+   * tombstone it observed (or the bottom version of a never-written key), so
+   * concurrent INCRs on replicas that saw the same thing add up.
+   */
+  private metaOf(db: Database, e: Entry): KeyMeta {
+    if (e.crdt !== null) return e.crdt;
+    const tomb = this.tombstones[db.id]!.get(e.key);
+    e.crdt = tomb === undefined ? new KeyMeta(0, '', 0) : new KeyMeta(tomb.ts, tomb.origin, tomb.gen + 1);
+    return e.crdt;
+  }
+
+  private tombDigest(db: Database, key: string): number {
+    const tomb = this.tombstones[db.id]!.get(key);
+    return tomb === undefined ? 0 : tomb.digest;
+  }
+
+  // ---- digests -------------------------------------------------------------
+
+  /** Recomputes e's digest and moves its Merkle leaf from oldDigest to it. */
+  redigest(db: Database, e: Entry, oldDigest: number): void {
+    const meta = e.crdt!;
+    meta.digest = liveDigest(e.key, meta, e.expireAt);
+    this.merkle[db.id]!.update(e.key, oldDigest, meta.digest);
+  }
+
+  /** Installs a tombstone for key, replacing whatever digest the key had. */
+  setTombstone(db: Database, key: string, tomb: Tombstone, oldDigest: number): void {
+    const map = this.tombstones[db.id]!;
+    const prev = map.get(key);
+    tomb.digest = tombDigest(key, tomb);
+    map.set(key, tomb);
+    this.merkle[db.id]!.update(key, prev === undefined ? oldDigest : prev.digest, tomb.digest);
+  }
+
+  /** Forgets a tombstone (collection once every peer has it). */
+  dropTombstone(db: Database, key: string): void {
+    const map = this.tombstones[db.id]!;
+    const tomb = map.get(key);
+    if (tomb === undefined) return;
+    map.delete(key);
+    this.merkle[db.id]!.update(key, tomb.digest, 0);
+  }
+}
+
+/** Adds an increment to origin's row (rows stay sorted by origin; rows are immutable once shared). */
+function addToRow(rows: CounterRow[], origin: string, incr: bigint | number, floatIncr: number): CounterRow[] {
+  let i = 0;
+  while (i < rows.length && rows[i]![0] < origin) i++;
+  const old = rows[i] !== undefined && rows[i]![0] === origin ? rows[i]! : null;
+  const p = old === null ? 0n : counterInt(old[1]);
+  const n = old === null ? 0n : counterInt(old[2]);
+  const big = BigInt(incr);
+  const row: CounterRow = [
+    origin,
+    counterIntWire(big > 0n ? p + big : p),
+    counterIntWire(big < 0n ? n - big : n),
+    (old === null ? 0 : old[3]) + (floatIncr > 0 ? floatIncr : 0),
+    (old === null ? 0 : old[4]) + (floatIncr < 0 ? -floatIncr : 0),
+  ];
+  const out = rows.slice();
+  if (old === null) out.splice(i, 0, row);
+  else out[i] = row;
+  return out;
+}
+
+/** Digest of a live key's CRDT state (the value is implied by the version). Never 0. */
+export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number {
+  let h = mixString(0x2f1e3d4c, key);
+  h = mixNumber(h, meta.ts);
+  h = mixString(h, meta.origin);
+  h = mixNumber(h, meta.gen);
+  h = mixNumber(h, meta.epoch);
+  h = mixNumber(h, expireAt);
+  if (meta.counters !== null) {
+    for (const r of meta.counters) {
+      h = mixString(h, r[0]);
+      h = mixString(h, String(r[1]) + ':' + String(r[2]));
+      h = mixNumber(h, r[3]);
+      h = mixNumber(h, r[4]);
+    }
+  }
+  return h === 0 ? 1 : h;
+}
+
+export function tombDigest(key: string, tomb: Tombstone): number {
+  let h = mixString(0x5a17c0de, key);
+  h = mixNumber(h, tomb.ts);
+  h = mixString(h, tomb.origin);
+  h = mixNumber(h, tomb.gen);
+  return h === 0 ? 1 : h;
+}

@@ -1,0 +1,196 @@
+import type { CounterRow, KeyState } from '../crdt/key-state.js';
+
+/**
+ * The replication protocol between peers (carried by the Bus, msgpack
+ * encoded). Every message names its sender (`id`: the sender's run id,
+ * which changes when it restarts with an empty memory; `from`: its bus
+ * address as configured in --peers) and its HLC, so receivers advance
+ * their clocks.
+ *
+ *   hb      heartbeat: the sender's last sequence number and what it has
+ *           applied of the receiver's deltas (the ack)
+ *   deltas  states of keys the sender wrote, covering its seqs [first, last]
+ *   gap     seqs up to `last` are gone from the sender's log: anti-entropy repairs
+ *   ae1..4, aedone   one anti-entropy round (anti-entropy.ts)
+ *   states  states shipped on request during anti-entropy
+ */
+
+/** [db index, key, state] */
+export type KeyStateItem = [number, string, KeyState];
+
+interface Envelope {
+  id: string;
+  from: string;
+  hlc: number;
+}
+
+export interface Heartbeat extends Envelope {
+  k: 'hb';
+  /** The sender's newest own seq. */
+  seq: number;
+  /** The receiver's seqs the sender has applied, contiguously (0: none, or the receiver's id is unknown to it). */
+  ack: number;
+  /** The receiver's run id that `ack` refers to. */
+  ackId: string;
+}
+
+export interface Deltas extends Envelope {
+  k: 'deltas';
+  first: number;
+  last: number;
+  s: KeyStateItem[];
+}
+
+export interface Gap extends Envelope {
+  k: 'gap';
+  last: number;
+}
+
+export interface AeGroups extends Envelope {
+  k: 'ae1';
+  round: number;
+  /** [db, group hashes] for every database. */
+  g: [number, number[]][];
+}
+
+export interface AeLeaves extends Envelope {
+  k: 'ae2';
+  round: number;
+  /** [db, group, leaf hashes] for every group that differs. Empty: in sync. */
+  l: [number, number, number[]][];
+}
+
+export interface AeKeys extends Envelope {
+  k: 'ae3';
+  round: number;
+  /** The differing leaves [db, leaf] and the initiator's [key, digest] in each. */
+  leaves: [number, number][];
+  keys: [number, string, number][];
+  /** False when the initiator left differing leaves out (budget): the round does not count as complete. */
+  complete: boolean;
+}
+
+export interface AeDiff extends Envelope {
+  k: 'ae4';
+  round: number;
+  /** States the initiator lacks or differs on. */
+  s: KeyStateItem[];
+  /** Keys whose state the responder wants. */
+  want: [number, string][];
+  complete: boolean;
+}
+
+export interface States extends Envelope {
+  k: 'states';
+  round: number;
+  s: KeyStateItem[];
+  complete: boolean;
+}
+
+export interface AeDone extends Envelope {
+  k: 'aedone';
+  round: number;
+  complete: boolean;
+}
+
+export type ReplMessage = Heartbeat | Deltas | Gap | AeGroups | AeLeaves | AeKeys | AeDiff | States | AeDone;
+
+/** Bounds on what a peer may send (anything beyond is hostile or corrupt). */
+export const MAX_ITEMS = 100_000;
+const MAX_KEY_LENGTH = 512 * 1024 * 1024;
+
+/**
+ * Validates a decoded message from the bus; returns it typed, or a reason.
+ * Nothing here trusts the peer: every field is checked before use.
+ */
+export function parseMessage(m: unknown, dbCount: number): ReplMessage | string {
+  if (typeof m !== 'object' || m === null) return 'not an object';
+  const o = m as Record<string, unknown>;
+  if (typeof o.id !== 'string' || typeof o.from !== 'string' || !isUint(o.hlc)) return 'bad envelope';
+  const check = CHECKS[o.k as string];
+  if (check === undefined) return `unknown kind ${String(o.k)}`;
+  const err = check(o, dbCount);
+  return err === null ? (o as unknown as ReplMessage) : `${String(o.k)}: ${err}`;
+}
+
+type Check = (o: Record<string, unknown>, dbCount: number) => string | null;
+
+const CHECKS: Record<string, Check> = {
+  hb: (o) => (isUint(o.seq) && isUint(o.ack) && typeof o.ackId === 'string' ? null : 'bad fields'),
+  deltas: (o, n) => (isUint(o.first) && isUint(o.last) && (o.first as number) <= (o.last as number) + 1 ? itemsError(o.s, n) : 'bad range'),
+  gap: (o) => (isUint(o.last) ? null : 'bad last'),
+  ae1: (o, n) => (isUint(o.round) && listOf(o.g, (x) => isTuple(x, 2) && isDb(x[0], n) && numbers(x[1])) ? null : 'bad groups'),
+  ae2: (o, n) => (isUint(o.round) && listOf(o.l, (x) => isTuple(x, 3) && isDb(x[0], n) && isUint(x[1]) && numbers(x[2])) ? null : 'bad leaves'),
+  ae3: (o, n) =>
+    isUint(o.round) &&
+    typeof o.complete === 'boolean' &&
+    listOf(o.leaves, (x) => isTuple(x, 2) && isDb(x[0], n) && isUint(x[1])) &&
+    listOf(o.keys, (x) => isTuple(x, 3) && isDb(x[0], n) && isKey(x[1]) && Number.isInteger(x[2]))
+      ? null
+      : 'bad keys',
+  ae4: (o, n) =>
+    isUint(o.round) && typeof o.complete === 'boolean' && listOf(o.want, (x) => isTuple(x, 2) && isDb(x[0], n) && isKey(x[1])) ? itemsError(o.s, n) : 'bad want',
+  states: (o, n) => (isUint(o.round) && typeof o.complete === 'boolean' ? itemsError(o.s, n) : 'bad round'),
+  aedone: (o) => (isUint(o.round) && typeof o.complete === 'boolean' ? null : 'bad round'),
+};
+
+function itemsError(s: unknown, dbCount: number): string | null {
+  if (!Array.isArray(s) || s.length > MAX_ITEMS) return 'bad state list';
+  for (const item of s) {
+    if (!isTuple(item, 3) || !isDb(item[0], dbCount) || !isKey(item[1])) return 'bad state item';
+    const err = stateShapeError(item[2]);
+    if (err !== null) return err;
+  }
+  return null;
+}
+
+/** Checks the shape of a KeyState (types, ranges); the value's content is checked when applied. */
+function stateShapeError(x: unknown): string | null {
+  if (typeof x !== 'object' || x === null) return 'state not an object';
+  const s = x as Record<string, unknown>;
+  if (!isUint(s.ts) || typeof s.o !== 'string' || !isUint(s.g)) return 'bad version';
+  if (((s.g as number) & 1) === 1) return s.d === undefined || isUint(s.d) ? null : 'bad delete stamp';
+  if (typeof s.t !== 'string') return 'bad type';
+  if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
+  if (!isUint(s.x ?? 0) || !isUint(s.e ?? 0)) return 'bad expire';
+  if (s.c !== undefined && (s.t !== 'string' || !listOf(s.c, isCounterRow))) return 'bad counters';
+  return null;
+}
+
+function isCounterRow(x: unknown): boolean {
+  if (!isTuple(x, 5) || typeof x[0] !== 'string') return false;
+  const r = x as unknown as CounterRow;
+  return isCount(r[1]) && isCount(r[2]) && isNonNegative(r[3]) && isNonNegative(r[4]);
+}
+
+function isCount(x: unknown): boolean {
+  return isUint(x) || (typeof x === 'string' && /^[0-9]{1,40}$/.test(x));
+}
+
+function isNonNegative(x: unknown): boolean {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+function isUint(x: unknown): boolean {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+function isDb(x: unknown, dbCount: number): boolean {
+  return isUint(x) && (x as number) < dbCount;
+}
+
+function isKey(x: unknown): boolean {
+  return typeof x === 'string' && x.length <= MAX_KEY_LENGTH;
+}
+
+function isTuple(x: unknown, n: number): x is unknown[] {
+  return Array.isArray(x) && x.length === n;
+}
+
+function numbers(x: unknown): boolean {
+  return Array.isArray(x) && x.length <= 4096 && x.every((v) => Number.isInteger(v));
+}
+
+function listOf(x: unknown, item: (v: unknown) => boolean): boolean {
+  return Array.isArray(x) && x.length <= MAX_ITEMS && x.every(item);
+}

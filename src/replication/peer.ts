@@ -1,0 +1,65 @@
+import type { BusAddress, BusLink } from '../transport/bus.js';
+
+/** An anti-entropy round this node started with a peer. */
+export interface AeRound {
+  round: number;
+  /** HLC when the round started: a complete round means the peer has every state we had then. */
+  startHlc: number;
+  /** Last time (Unix ms) the round made progress: a stalled round is abandoned. */
+  progressMs: number;
+  /** False once the initiator had to leave differing keys for a later round. */
+  complete: boolean;
+}
+
+/**
+ * What this node knows about one configured peer: the link to it, how far
+ * each side has applied the other's deltas, and anti-entropy progress.
+ */
+export class PeerSession {
+  /** The peer's current run id ('' until heard from). A new id means it restarted with an empty memory. */
+  peerId = '';
+  /** Highest own seq sent on the link, and the highest the peer acknowledged. */
+  sentSeq = 0;
+  ackedSeq = 0;
+  /** When ackedSeq last moved or the link last (re)connected: drives retransmission. */
+  ackProgressMs = 0;
+  /** Highest seq of the peer's own deltas applied here without a hole (our vector-clock entry for it). */
+  appliedSeq = 0;
+  /** The peer's newest seq as it last told us. */
+  peerLastSeq = 0;
+  /** Unix ms of the last message from the peer (0: never). */
+  lastContactMs = 0;
+  /** The round this node runs with the peer, if any. */
+  aeRound: AeRound | null = null;
+  /** startHlc of the last complete round: the peer holds every tombstone we held before it. */
+  aeCompletedHlc = 0;
+  aeRoundsCompleted = 0;
+
+  constructor(
+    readonly address: BusAddress,
+    /** "host:port" of the peer's bus, as configured: how messages name it. */
+    readonly label: string,
+    readonly link: BusLink,
+  ) {}
+
+  /** The peer came back with a new identity: everything it had applied is gone. */
+  reset(peerId: string, nowMs: number): void {
+    this.peerId = peerId;
+    this.sentSeq = 0;
+    this.ackedSeq = 0;
+    this.ackProgressMs = nowMs;
+    this.appliedSeq = 0;
+    this.peerLastSeq = 0;
+    this.aeRound = null;
+    this.aeCompletedHlc = 0;
+  }
+}
+
+/** "host:port" → BusAddress; null when malformed. */
+export function parseBusAddress(text: string): BusAddress | null {
+  const at = text.lastIndexOf(':');
+  if (at <= 0) return null;
+  const port = Number(text.slice(at + 1));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
+  return { host: text.slice(0, at), port };
+}

@@ -1,0 +1,336 @@
+import { Hlc } from '../crdt/hlc.js';
+import type { Logger } from '../log.js';
+import type { Runtime, TimerHandle } from '../runtime/index.js';
+import type { Database } from '../store/database.js';
+import type { Keyspace } from '../store/keyspace.js';
+import type { Bus, BusAddress, BusServer } from '../transport/bus.js';
+import { AntiEntropy } from './anti-entropy.js';
+import { DeltaLog } from './delta-log.js';
+import { KeyCrdt } from './key-crdt.js';
+import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type ReplMessage } from './messages.js';
+import { PeerSession } from './peer.js';
+import { applyState, invalidState, stateOf } from './state-apply.js';
+
+export interface ReplicationOptions {
+  /** This node's id for this incarnation (the server's run id). */
+  selfId: string;
+  /** Where this node's bus listens, and how peers name it ("host:port"). */
+  listen: BusAddress;
+  peers: BusAddress[];
+  deltaLogEntries: number;
+  heartbeatMs: number;
+  antiEntropyMs: number;
+  /** Unacknowledged deltas are sent again after this long. */
+  retransmitMs: number;
+}
+
+/** What the replicator needs from the node it runs in. */
+export interface ReplicaHost {
+  readonly keyspace: Keyspace;
+  /** Runs fn as the node runs a command: command clock set, blocked clients served after. */
+  runAsCommand(fn: () => void): void;
+  /** A write arrived from a peer (WATCH, notifications). */
+  remoteWrite(db: Database, key: string, event: string): void;
+}
+
+/** Keys per deltas message: bounds message size and the time one batch takes. */
+const BATCH_KEYS = 1000;
+/** Batches sent to one peer per flush before yielding to clients. */
+const BATCHES_PER_FLUSH = 16;
+
+/**
+ * Active-active replication of one node's keyspace with its peers: every
+ * local write becomes a delta (the key's new CRDT state) in a bounded log
+ * with this node's sequence numbers; deltas are pushed to every peer in
+ * batches and acknowledged; a heartbeat carries acks and liveness; Merkle
+ * anti-entropy repairs whatever the push missed (a long partition, a
+ * restarted peer, a log overrun); tombstones are collected once every peer
+ * completed an anti-entropy round that started after them.
+ */
+export class Replicator {
+  readonly hlc: Hlc;
+  readonly crdt: KeyCrdt;
+  readonly log: DeltaLog;
+  readonly peers: PeerSession[] = [];
+  readonly ae: AntiEntropy;
+  private readonly byLabel = new Map<string, PeerSession>();
+  private readonly selfLabel: string;
+  private server: BusServer | null = null;
+  private timers: TimerHandle[] = [];
+  private flushPending = false;
+  private aeNext = 0;
+  /** Messages refused as malformed (INFO). */
+  rejectedMessages = 0;
+  private lastRejectLogMs = 0;
+
+  constructor(
+    private readonly host: ReplicaHost,
+    private readonly runtime: Runtime,
+    private readonly bus: Bus,
+    private readonly log_: Logger,
+    readonly options: ReplicationOptions,
+  ) {
+    this.hlc = new Hlc(runtime.clock);
+    this.log = new DeltaLog(options.deltaLogEntries);
+    this.crdt = new KeyCrdt(options.selfId, this.hlc, host.keyspace.count, (db, key) => this.changed(db, key));
+    for (const db of host.keyspace.all()) db.crdt = this.crdt;
+    this.selfLabel = `${options.listen.host}:${options.listen.port}`;
+    this.ae = new AntiEntropy({
+      crdt: this.crdt,
+      dbs: () => host.keyspace.all(),
+      hlcNow: () => this.hlc.now(),
+      nowMs: () => this.nowMs(),
+      send: (peer, m) => this.send(peer, m),
+      applyStates: (peer, items) => this.applyStates(peer, items),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.server = await this.bus.listen(this.options.listen, (m, from) => this.receive(m, from));
+    for (const address of this.options.peers) {
+      const label = `${address.host}:${address.port}`;
+      if (label === this.selfLabel || this.byLabel.has(label)) continue;
+      const link = this.bus.connect(address, { onStateChange: (state) => state === 'ready' && this.linkReady(label) });
+      const peer = new PeerSession(address, label, link);
+      this.peers.push(peer);
+      this.byLabel.set(label, peer);
+    }
+    const t = this.runtime.timer;
+    this.timers.push(t.setInterval(() => this.heartbeat(), this.options.heartbeatMs));
+    this.timers.push(t.setInterval(() => this.antiEntropyTick(), this.options.antiEntropyMs));
+  }
+
+  async stop(): Promise<void> {
+    for (const h of this.timers) this.runtime.timer.clearInterval(h);
+    this.timers = [];
+    for (const p of this.peers) p.link.close();
+    await this.server?.close();
+    this.server = null;
+  }
+
+  private nowMs(): number {
+    return this.runtime.clock.nowMs();
+  }
+
+  // ---- local writes -> deltas ----------------------------------------------
+
+  private changed(db: Database, key: string): void {
+    this.log.append(db.id, key, this.nowMs());
+    if (!this.flushPending && this.peers.length > 0) {
+      this.flushPending = true;
+      this.runtime.timer.setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushPending = false;
+    for (const peer of this.peers) this.pushTo(peer);
+  }
+
+  /** Sends the peer what it has not been sent yet, a bounded number of batches at a time. */
+  private pushTo(peer: PeerSession): void {
+    if (peer.link.state !== 'ready' || peer.peerId === '') return;
+    for (let n = 0; n < BATCHES_PER_FLUSH && peer.sentSeq < this.log.lastSeq; n++) {
+      const first = peer.sentSeq + 1;
+      if (!this.log.holds(first)) {
+        if (!this.send(peer, { k: 'gap', last: this.log.firstSeq - 1 })) return;
+        peer.sentSeq = this.log.firstSeq - 1;
+        continue;
+      }
+      const last = Math.min(this.log.lastSeq, first + BATCH_KEYS - 1);
+      if (!this.send(peer, { k: 'deltas', first, last, s: this.statesFor(first, last) })) return;
+      peer.sentSeq = last;
+    }
+    if (peer.sentSeq < this.log.lastSeq && !this.flushPending) {
+      this.flushPending = true;
+      this.runtime.timer.setImmediate(() => this.flush());
+    }
+  }
+
+  /** Current states of the keys logged in [first, last], each key once. */
+  private statesFor(first: number, last: number): KeyStateItem[] {
+    const seen = new Set<string>();
+    const out: KeyStateItem[] = [];
+    const dbs = this.host.keyspace.all();
+    for (let seq = last; seq >= first; seq--) {
+      const db = this.log.dbAt(seq);
+      const key = this.log.keyAt(seq);
+      const id = `${db}\u0000${key}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const s = stateOf(this.crdt, dbs[db]!, key);
+      if (s !== null) out.push([db, key, s]);
+    }
+    return out;
+  }
+
+  private send(peer: PeerSession, m: Record<string, unknown>): boolean {
+    m.id = this.options.selfId;
+    m.from = this.selfLabel;
+    m.hlc = this.hlc.now();
+    return peer.link.send(m);
+  }
+
+  private linkReady(label: string): void {
+    const peer = this.byLabel.get(label);
+    if (peer === undefined) return;
+    // Whatever was in flight on the old connection may be lost: resend from the last ack.
+    peer.sentSeq = peer.ackedSeq;
+    peer.ackProgressMs = this.nowMs();
+    this.sendHeartbeat(peer);
+  }
+
+  // ---- timers --------------------------------------------------------------
+
+  private heartbeat(): void {
+    const now = this.nowMs();
+    for (const peer of this.peers) {
+      if (peer.sentSeq > peer.ackedSeq && now - peer.ackProgressMs > this.options.retransmitMs) {
+        peer.sentSeq = peer.ackedSeq;
+        peer.ackProgressMs = now;
+      }
+      this.sendHeartbeat(peer);
+      this.pushTo(peer);
+    }
+  }
+
+  private sendHeartbeat(peer: PeerSession): void {
+    if (peer.link.state !== 'ready') return;
+    this.send(peer, { k: 'hb', seq: this.log.lastSeq, ack: peer.appliedSeq, ackId: peer.peerId });
+  }
+
+  private antiEntropyTick(): void {
+    for (const peer of this.peers) this.ae.expire(peer, this.options.antiEntropyMs * 5);
+    this.collectTombstones();
+    for (let i = 0; i < this.peers.length; i++) {
+      const peer = this.peers[(this.aeNext + i) % this.peers.length]!;
+      if (peer.link.state !== 'ready' || peer.peerId === '' || peer.aeRound !== null) continue;
+      this.aeNext = (this.aeNext + i + 1) % this.peers.length;
+      this.ae.start(peer);
+      return;
+    }
+  }
+
+  /**
+   * Drops tombstones every peer is known to hold (or to hold something
+   * newer): those kept since before the start of an anti-entropy round that
+   * completed with each peer.
+   */
+  collectTombstones(): void {
+    let horizon = Infinity;
+    for (const peer of this.peers) horizon = Math.min(horizon, peer.aeCompletedHlc);
+    if (horizon === 0) return;
+    for (const db of this.host.keyspace.all()) {
+      const tombs = this.crdt.tombstones[db.id]!;
+      for (const [key, tomb] of tombs) if (tomb.heldSince < horizon) this.crdt.dropTombstone(db, key);
+    }
+  }
+
+  // ---- receiving -----------------------------------------------------------
+
+  private receive(raw: unknown, transportPeer: string): void {
+    const m = parseMessage(raw, this.host.keyspace.count);
+    if (typeof m === 'string') return this.reject(m, transportPeer);
+    const peer = this.byLabel.get(m.from);
+    if (peer === undefined) return this.reject(`unknown peer ${m.from}`, transportPeer);
+    if (!this.hlc.observe(m.hlc)) this.reject(`clock of ${m.from} is too far ahead; not adopted`, transportPeer);
+    peer.lastContactMs = this.nowMs();
+    if (peer.peerId !== m.id) this.peerRestarted(peer, m.id);
+    this.dispatch(peer, m);
+  }
+
+  private dispatch(peer: PeerSession, m: ReplMessage): void {
+    switch (m.k) {
+      case 'hb':
+        return this.onHeartbeat(peer, m);
+      case 'deltas':
+        return this.onDeltas(peer, m);
+      case 'gap':
+        if (m.last > peer.appliedSeq) peer.appliedSeq = m.last;
+        return;
+      case 'ae1':
+        return this.ae.onGroups(peer, m);
+      case 'ae2':
+        return this.ae.onLeaves(peer, m);
+      case 'ae3':
+        return this.ae.onKeys(peer, m);
+      case 'ae4':
+        return this.ae.onDiff(peer, m);
+      case 'states':
+        return this.ae.onStates(peer, m);
+      case 'aedone':
+        return this.ae.onDone(peer, m);
+    }
+  }
+
+  private peerRestarted(peer: PeerSession, id: string): void {
+    if (peer.peerId !== '') this.log_.warn({ peer: peer.label, id }, 'Peer restarted: resyncing');
+    peer.reset(id, this.nowMs());
+    this.sendHeartbeat(peer);
+  }
+
+  private onHeartbeat(peer: PeerSession, m: Heartbeat): void {
+    peer.peerLastSeq = m.seq;
+    if (m.ackId === this.options.selfId && m.ack > peer.ackedSeq) {
+      peer.ackedSeq = Math.min(m.ack, this.log.lastSeq);
+      peer.ackProgressMs = this.nowMs();
+      if (peer.sentSeq < peer.ackedSeq) peer.sentSeq = peer.ackedSeq;
+    }
+  }
+
+  private onDeltas(peer: PeerSession, m: Deltas): void {
+    this.applyStates(peer, m.s);
+    if (m.first <= peer.appliedSeq + 1 && m.last > peer.appliedSeq) peer.appliedSeq = m.last;
+  }
+
+  private applyStates(peer: PeerSession, items: KeyStateItem[]): void {
+    const dbs = this.host.keyspace.all();
+    this.host.runAsCommand(() => {
+      for (const [dbIndex, key, s] of items) {
+        const bad = invalidState(s);
+        if (bad !== null) {
+          this.reject(`state of ${key}: ${bad}`, peer.label);
+          continue;
+        }
+        const db = dbs[dbIndex]!;
+        let event: string | null;
+        try {
+          event = applyState(this.crdt, db, key, s);
+        } catch (err) {
+          this.reject(`state of ${key}: ${(err as Error).message}`, peer.label);
+          continue;
+        }
+        if (event !== null) this.host.remoteWrite(db, key, event);
+      }
+    });
+  }
+
+  private reject(reason: string, peer: string): void {
+    this.rejectedMessages++;
+    const now = this.nowMs();
+    if (now - this.lastRejectLogMs < 1000) return;
+    this.lastRejectLogMs = now;
+    this.log_.warn({ peer, reason, rejected: this.rejectedMessages }, 'Refused a replication message');
+  }
+
+  // ---- INFO ----------------------------------------------------------------
+
+  /** INFO replication lines for the peers. */
+  infoLines(): string[] {
+    const now = this.nowMs();
+    const lines = [`peers:${this.peers.length}`, `delta_log_last_seq:${this.log.lastSeq}`, `delta_log_first_seq:${this.log.firstSeq}`];
+    this.peers.forEach((p, i) => {
+      const lagDeltas = this.log.lastSeq - p.ackedSeq;
+      const lagMs = lagDeltas > 0 && this.log.holds(p.ackedSeq + 1) ? now - this.log.timeAt(p.ackedSeq + 1) : 0;
+      const contact = p.lastContactMs === 0 ? -1 : now - p.lastContactMs;
+      lines.push(
+        `peer${i}:addr=${p.label},id=${p.peerId || '?'},link=${p.link.state === 'ready' ? 'up' : 'down'},last_contact_ms=${contact},` +
+          `lag_deltas=${lagDeltas},lag_ms=${lagMs},applied_seq=${p.appliedSeq},peer_seq=${p.peerLastSeq},ae_rounds=${p.aeRoundsCompleted}`,
+      );
+    });
+    let tombstones = 0;
+    for (const t of this.crdt.tombstones) tombstones += t.size;
+    lines.push(`tombstones:${tombstones}`, `rejected_messages:${this.rejectedMessages}`);
+    return lines;
+  }
+}

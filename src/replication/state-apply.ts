@@ -1,0 +1,150 @@
+import { counterValue } from '../crdt/counter-value.js';
+import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
+import { compareExpire, compareVersion, isDead, mergeCounters, type KeyState } from '../crdt/key-state.js';
+import type { Database } from '../store/database.js';
+import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
+import type { Entry, TypeName } from '../store/entry.js';
+import type { KeyCrdt } from './key-crdt.js';
+
+/**
+ * Between the keyspace and the wire: a key's current CRDT state as a
+ * KeyState, and the merge of a KeyState received from a peer into the
+ * local keyspace.
+ */
+
+/** The state of key in db as peers should see it; null if this node knows nothing of it. */
+export function stateOf(crdt: KeyCrdt, db: Database, key: string): KeyState | null {
+  const e = db.keys.get(key);
+  if (e !== undefined && e.crdt !== null) return liveState(e, e.crdt);
+  const tomb = crdt.tombstones[db.id]!.get(key);
+  if (tomb === undefined) return null;
+  return { ts: tomb.ts, o: tomb.origin, g: tomb.gen, d: tomb.deletedAt };
+}
+
+function liveState(e: Entry, meta: KeyMeta): KeyState {
+  const s: KeyState = { ts: meta.ts, o: meta.origin, g: meta.gen, t: e.type, v: encodeValue(e, meta), x: meta.epoch, e: e.expireAt };
+  if (meta.counters !== null) s.c = meta.counters;
+  return s;
+}
+
+function encodeValue(e: Entry, meta: KeyMeta): string | Uint8Array {
+  if (e.type === 'string') return meta.counters !== null ? meta.base : (e.value as string | Buffer);
+  const payload = createDumpPayload(e.type, e.value, false);
+  if (payload === null) throw new Error(`no codec for type ${e.type}`);
+  return payload;
+}
+
+const TYPES = new Set<string>(['string', 'list', 'set', 'zset', 'hash']);
+
+/** Why a remote state was refused (hostile or corrupt input); null when it is acceptable. */
+export function invalidState(s: KeyState): string | null {
+  if (!isDead(s)) {
+    if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
+    if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
+    if (s.t !== 'string' && (typeof s.v === 'string' || !verifyDumpPayload(Buffer.from(s.v.buffer, s.v.byteOffset, s.v.byteLength)))) return 'bad payload';
+  }
+  return null;
+}
+
+/** What the local state is, for comparison: live meta, tombstone, or nothing. */
+function localVersion(crdt: KeyCrdt, db: Database, key: string): { ts: number; o: string; g: number } | null {
+  const e = db.keys.get(key);
+  if (e !== undefined && e.crdt !== null) return { ts: e.crdt.ts, o: e.crdt.origin, g: e.crdt.gen };
+  const tomb = crdt.tombstones[db.id]!.get(key);
+  return tomb === undefined ? null : { ts: tomb.ts, o: tomb.origin, g: tomb.gen };
+}
+
+/**
+ * Merges a remote state of key into db. Returns the keyspace event that
+ * the change amounts to ('set', 'del', 'incrby', 'expire'...) or null when
+ * the local state already dominated it. The caller validated s.
+ */
+export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
+  const local = localVersion(crdt, db, key);
+  const order = local === null ? 1 : compareVersion(s.ts, s.o, s.g, local.ts, local.o, local.g);
+  if (order < 0) return null;
+  crdt.applyingRemote = true;
+  try {
+    if (order > 0) return isDead(s) ? replaceWithTombstone(crdt, db, key, s) : replaceLive(crdt, db, key, s);
+    return isDead(s) ? mergeTombstone(crdt, db, key, s) : mergeLive(crdt, db, key, s);
+  } finally {
+    crdt.applyingRemote = false;
+  }
+}
+
+function replaceWithTombstone(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string {
+  const e = db.keys.get(key);
+  const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : 0;
+  if (e !== undefined) db.delete(key);
+  crdt.setTombstone(db, key, new Tombstone(s.ts, s.o, s.g, s.d ?? 0, crdt.stampAbove(0)), oldDigest);
+  return 'del';
+}
+
+function replaceLive(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string {
+  const value = decodeValue(s);
+  let e = db.keys.get(key);
+  const tomb = crdt.tombstones[db.id]!.get(key);
+  const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : tomb !== undefined ? tomb.digest : 0;
+  if (e === undefined) {
+    e = db.add(key, s.t as TypeName, value);
+  } else {
+    e.type = s.t as TypeName;
+    e.value = value;
+  }
+  const meta = new KeyMeta(s.ts, s.o, s.g);
+  meta.epoch = s.x ?? 0;
+  if (s.c !== undefined && s.c.length > 0) {
+    meta.counters = s.c;
+    meta.base = s.v as string;
+    e.value = counterValue(meta.base, meta.counters);
+  }
+  e.crdt = meta;
+  setExpireAt(db, e, s.e ?? 0);
+  if (tomb !== undefined) crdt.tombstones[db.id]!.delete(key);
+  crdt.redigest(db, e, oldDigest);
+  return 'set';
+}
+
+function mergeTombstone(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
+  const tomb = crdt.tombstones[db.id]!.get(key)!;
+  if (s.d !== undefined && s.d < tomb.deletedAt) tomb.deletedAt = s.d;
+  return null;
+}
+
+/** Same live version on both sides: join the expire registers and the counters. */
+function mergeLive(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
+  const e = db.keys.get(key)!;
+  const meta = e.crdt!;
+  const oldDigest = meta.digest;
+  let event: string | null = null;
+  if (compareExpire(s.x ?? 0, s.e ?? 0, meta.epoch, e.expireAt) > 0) {
+    meta.epoch = s.x ?? 0;
+    setExpireAt(db, e, s.e ?? 0);
+    event = s.e === 0 ? 'persist' : 'expire';
+  }
+  const counters = mergeCounters(meta.counters ?? undefined, s.c);
+  if (counters !== undefined && counters !== meta.counters) {
+    if (meta.counters === null) meta.base = s.v as string;
+    meta.counters = counters;
+    e.value = counterValue(meta.base, counters);
+    event = 'incrby';
+  }
+  if (event !== null) crdt.redigest(db, e, oldDigest);
+  return event;
+}
+
+function setExpireAt(db: Database, e: Entry, atMs: number): void {
+  if (atMs === 0) db.removeExpire(e);
+  else if (e.expireAt !== atMs) {
+    if (e.expireAt !== 0) db.removeExpire(e);
+    db.setExpire(e, atMs);
+  }
+}
+
+function decodeValue(s: KeyState): unknown {
+  if (s.t === 'string') return typeof s.v === 'string' ? s.v : Buffer.from(s.v!);
+  const v = s.v as Uint8Array;
+  const loaded = loadDumpPayload(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+  if (loaded === null || loaded.type !== s.t) throw new Error('undecodable payload');
+  return loaded.value;
+}
