@@ -18,6 +18,8 @@ export interface AeHost {
   send(peer: PeerSession, message: Record<string, unknown>): boolean;
   /** Merges states received from a peer. */
   applyStates(peer: PeerSession, items: KeyStateItem[]): void;
+  /** A round this node started ended; an incomplete one is followed by another at once. */
+  roundEnded(peer: PeerSession, complete: boolean): void;
 }
 
 /**
@@ -77,14 +79,23 @@ export class AntiEntropy {
     for (const [db, key, digest] of m.keys) theirs.set(dbKey(db, key), digest);
     const mine = this.collect(m.leaves, Infinity);
     const s: KeyStateItem[] = [];
+    let complete = m.complete;
     for (const [db, key, digest] of mine.keys) {
       const id = dbKey(db, key);
-      if (theirs.get(id) !== digest) pushState(s, this.host.crdt, this.host.dbs()[db]!, key);
-      if (theirs.get(id) === digest) theirs.delete(id);
+      if (theirs.get(id) === digest) {
+        theirs.delete(id); // equal on both sides
+      } else if (s.length < AE_MAX_KEYS) {
+        pushState(s, this.host.crdt, this.host.dbs()[db]!, key);
+      } else {
+        complete = false;
+      }
     }
-    const want: [number, string][] = [];
-    for (const [db, key, digest] of m.keys) if (theirs.get(dbKey(db, key)) === digest) want.push([db, key]);
-    this.host.send(peer, { k: 'ae4', round: m.round, s, want, complete: m.complete });
+    // What is left of theirs differs from, or is missing in, this node.
+    const want = Array.from(theirs.keys(), (id): [number, string] => {
+      const at = id.indexOf('\u0000');
+      return [Number(id.slice(0, at)), id.slice(at + 1)];
+    });
+    this.host.send(peer, { k: 'ae4', round: m.round, s, want, complete });
   }
 
   /** Initiator: merges the responder's states, sends the ones it asked for. */
@@ -126,6 +137,7 @@ export class AntiEntropy {
       peer.aeRoundsCompleted++;
     }
     peer.aeRound = null;
+    this.host.roundEnded(peer, complete && r.complete);
   }
 
   /**

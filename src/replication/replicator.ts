@@ -35,6 +35,8 @@ export interface ReplicaHost {
 
 /** Keys per deltas message: bounds message size and the time one batch takes. */
 const BATCH_KEYS = 1000;
+/** Approximate bytes per deltas message (the bus refuses messages over 64 MiB). */
+const BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches sent to one peer per flush before yielding to clients. */
 const BATCHES_PER_FLUSH = 16;
 
@@ -82,6 +84,9 @@ export class Replicator {
       nowMs: () => this.nowMs(),
       send: (peer, m) => this.send(peer, m),
       applyStates: (peer, items) => this.applyStates(peer, items),
+      roundEnded: (peer, complete) => {
+        if (!complete) this.runtime.timer.setImmediate(() => peer.aeRound === null && peer.link.state === 'ready' && this.ae.start(peer));
+      },
     });
   }
 
@@ -137,9 +142,9 @@ export class Replicator {
         peer.sentSeq = this.log.firstSeq - 1;
         continue;
       }
-      const last = Math.min(this.log.lastSeq, first + BATCH_KEYS - 1);
-      if (!this.send(peer, { k: 'deltas', first, last, s: this.statesFor(first, last) })) return;
-      peer.sentSeq = last;
+      const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
+      if (!this.send(peer, { k: 'deltas', first, last: batch.last, s: batch.items })) return;
+      peer.sentSeq = batch.last;
     }
     if (peer.sentSeq < this.log.lastSeq && !this.flushPending) {
       this.flushPending = true;
@@ -147,21 +152,29 @@ export class Replicator {
     }
   }
 
-  /** Current states of the keys logged in [first, last], each key once. */
-  private statesFor(first: number, last: number): KeyStateItem[] {
+  /**
+   * Current states of the keys logged from `first` on, each key once, up to
+   * `maxLast` or until the batch holds about BATCH_BYTES (a message must stay
+   * under the bus's size bound). Returns the last seq covered.
+   */
+  private statesFor(first: number, maxLast: number): { last: number; items: KeyStateItem[] } {
     const seen = new Set<string>();
-    const out: KeyStateItem[] = [];
+    const items: KeyStateItem[] = [];
     const dbs = this.host.keyspace.all();
-    for (let seq = last; seq >= first; seq--) {
+    let bytes = 0;
+    let seq = first;
+    for (; seq <= maxLast && bytes < BATCH_BYTES; seq++) {
       const db = this.log.dbAt(seq);
       const key = this.log.keyAt(seq);
       const id = `${db}\u0000${key}`;
       if (seen.has(id)) continue;
       seen.add(id);
       const s = stateOf(this.crdt, dbs[db]!, key);
-      if (s !== null) out.push([db, key, s]);
+      if (s === null) continue;
+      items.push([db, key, s]);
+      bytes += key.length + (s.v === undefined ? 0 : typeof s.v === 'string' ? s.v.length : s.v.byteLength) + 64;
     }
-    return out;
+    return { last: seq - 1, items };
   }
 
   private send(peer: PeerSession, m: Record<string, unknown>): boolean {

@@ -1,0 +1,77 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { mergeKeyState, type CounterRow, type KeyState } from '../../src/crdt/key-state.js';
+
+/**
+ * The per-key join of crdt/key-state.ts is a semilattice: commutative,
+ * associative, idempotent. States are drawn from small domains so that
+ * equal versions (and so every merge branch) occur often.
+ */
+
+const origins = ['', 'a', 'b'];
+
+const counterRows = fc
+  .subarray(['a', 'b'])
+  .chain((os) =>
+    fc.tuple(
+      ...os.map((o) =>
+        fc.tuple(fc.constant(o), fc.nat(5), fc.nat(5), fc.constantFrom(0, 0.5, 1.25), fc.constantFrom(0, 0.5)).map((r): CounterRow => [r[0], r[1], r[2], r[3], r[4]]),
+      ),
+    ),
+  );
+
+const liveState = fc
+  .record({ ts: fc.nat(4), o: fc.constantFrom(...origins), g: fc.nat(2).map((n) => n * 2), x: fc.nat(3), e: fc.constantFrom(0, 100, 200), c: fc.option(counterRows, { nil: undefined }) })
+  .map((r): KeyState => {
+    // One version always carries the same value: the stamp identifies the write.
+    const s: KeyState = { ts: r.ts, o: r.o, g: r.g, t: 'string', v: `${r.ts}${r.o}${r.g}`, x: r.x, e: r.e };
+    if (r.c !== undefined && r.c.length > 0) s.c = r.c;
+    return s;
+  });
+
+const deadState = fc
+  .record({ ts: fc.nat(4), o: fc.constantFrom(...origins), g: fc.nat(2).map((n) => n * 2 + 1), d: fc.nat(5) })
+  .map((r): KeyState => ({ ts: r.ts, o: r.o, g: r.g, d: r.d }));
+
+const state = fc.oneof(liveState, deadState);
+
+/** A canonical text of a state (defaults filled in) for equality. */
+function canon(s: KeyState): string {
+  return JSON.stringify([s.ts, s.o, s.g, s.t ?? null, s.v ?? null, s.x ?? 0, s.e ?? 0, s.c ?? [], s.d ?? null]);
+}
+
+describe('key state merge', () => {
+  it('is commutative', () => {
+    fc.assert(fc.property(state, state, (a, b) => canon(mergeKeyState(a, b)) === canon(mergeKeyState(b, a))), { numRuns: 3000 });
+  });
+
+  it('is associative', () => {
+    fc.assert(
+      fc.property(state, state, state, (a, b, c) => canon(mergeKeyState(mergeKeyState(a, b), c)) === canon(mergeKeyState(a, mergeKeyState(b, c)))),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('is idempotent', () => {
+    fc.assert(fc.property(state, (a) => canon(mergeKeyState(a, a)) === canon(a)), { numRuns: 1000 });
+  });
+
+  it('lets a delete remove what it observed but not a later write', () => {
+    const written: KeyState = { ts: 5, o: 'a', g: 0, t: 'string', v: 'x', x: 0, e: 0 };
+    const deleted: KeyState = { ts: 5, o: 'a', g: 1, d: 9 };
+    const later: KeyState = { ts: 6, o: 'b', g: 0, t: 'string', v: 'y', x: 0, e: 0 };
+    expect(mergeKeyState(written, deleted)).toBe(deleted);
+    expect(mergeKeyState(deleted, later)).toBe(later);
+  });
+
+  it('adds up counters of one version and lets PERSIST beat a concurrent EXPIRE', () => {
+    const a: KeyState = { ts: 1, o: 'a', g: 0, t: 'string', v: '10', x: 1, e: 0, c: [['a', 3, 0, 0, 0]] };
+    const b: KeyState = { ts: 1, o: 'a', g: 0, t: 'string', v: '10', x: 1, e: 500, c: [['b', 4, 1, 0, 0]] };
+    const m = mergeKeyState(a, b);
+    expect(m.c).toEqual([
+      ['a', 3, 0, 0, 0],
+      ['b', 4, 1, 0, 0],
+    ]);
+    expect(m.e).toBe(0);
+  });
+});
