@@ -230,7 +230,8 @@ export class Server implements KeyspaceListener {
     return true;
   }
 
-  private accept(socket: StreamSocket): void {
+  /** Serves a connected socket (the listeners call this; the simulator too, with an in-process socket). */
+  accept(socket: StreamSocket): void {
     this.stats.totalConnections++;
     if (this.clients.size >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;

@@ -1,0 +1,112 @@
+import { SimCluster, type Life } from './cluster.js';
+import { drawFaultPlan, type FaultPlan, Scheduler, seededRandom, SimNetwork } from './runtime/index.js';
+import { checkCounters, checkRegisters, viewOf, Workload } from './workload.js';
+
+/**
+ * One simulator run from one seed: a safety phase (client traffic with the
+ * seed's faults) then a liveness phase (everything healed, every node up)
+ * that must converge within a bounded virtual time, then the checkers.
+ * Everything — fault rates, node count, traffic, delays — derives from the
+ * seed, so `--seed N` replays a run exactly.
+ */
+
+export interface SimParams {
+  seed: number;
+  nodes: number;
+  safetyMs: number;
+  livenessMs: number;
+  opIntervalMs: number;
+  plan: FaultPlan;
+}
+
+export interface SimResult {
+  params: SimParams;
+  failures: string[];
+  ops: number;
+  lives: number;
+  convergedAfterMs: number | null;
+  network: Record<string, number>;
+  faults: Record<string, number>;
+}
+
+const SETTLE_STEP_MS = 250;
+
+export function drawParams(seed: number): SimParams {
+  const r = seededRandom(seed, 'params');
+  return {
+    seed,
+    nodes: 3 + r.int(3),
+    safetyMs: 10_000 + r.int(10_000),
+    livenessMs: 60_000,
+    opIntervalMs: 2 + r.int(15),
+    plan: drawFaultPlan(seededRandom(seed, 'plan')),
+  };
+}
+
+export async function runSeed(params: SimParams): Promise<SimResult> {
+  const scheduler = new Scheduler();
+  const network = new SimNetwork(scheduler, seededRandom(params.seed, 'network'));
+  const cluster = new SimCluster(scheduler, network, params.seed, params.nodes, params.plan, seededRandom(params.seed, 'faults'));
+  const workload = new Workload(seededRandom(params.seed, 'workload'));
+  await cluster.startAll();
+  await scheduler.runUntilAsync(scheduler.nowMs + 1000);
+  cluster.injector.start();
+  const traffic = trafficLoop(scheduler, cluster, workload, params.opIntervalMs);
+  await scheduler.runUntilAsync(scheduler.nowMs + params.safetyMs);
+  traffic.stop();
+  cluster.injector.healAll();
+  const convergedAfterMs = await settle(scheduler, cluster, params.livenessMs);
+  const failures = [...workload.failures];
+  if (convergedAfterMs === null) failures.push(`no convergence within ${params.livenessMs} ms of healing: ${divergence(cluster.running())}`);
+  else failures.push(...judge(cluster, workload));
+  return {
+    params,
+    failures,
+    ops: workload.opsRun,
+    lives: cluster.lives.length,
+    convergedAfterMs,
+    network: { ...network.counters() },
+    faults: { ...cluster.injector.counters() },
+  };
+}
+
+/** Schedules client commands at random intervals on random running nodes until stopped. */
+function trafficLoop(scheduler: Scheduler, cluster: SimCluster, workload: Workload, meanIntervalMs: number): { stop(): void } {
+  const random = seededRandom(scheduler.nowMs, 'traffic');
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    const running = cluster.running();
+    if (running.length > 0) workload.step(running[random.int(running.length)]!);
+    scheduler.after(1 + random.int(2 * meanIntervalMs), tick);
+  };
+  scheduler.after(1, tick);
+  return { stop: () => (stopped = true) };
+}
+
+/** Runs until every node is up and all show the same data; returns how long it took, or null. */
+async function settle(scheduler: Scheduler, cluster: SimCluster, budgetMs: number): Promise<number | null> {
+  const start = scheduler.nowMs;
+  while (scheduler.nowMs - start <= budgetMs) {
+    await scheduler.runUntilAsync(scheduler.nowMs + SETTLE_STEP_MS);
+    const running = cluster.running();
+    if (running.length === cluster.names.length && divergence(running) === '') return scheduler.nowMs - start;
+  }
+  return null;
+}
+
+/** '' when all lives show the same data, else which node differs from the first. */
+function divergence(lives: Life[]): string {
+  if (lives.length === 0) return 'no node running';
+  const first = viewOf(lives[0]!);
+  for (const l of lives.slice(1)) {
+    if (viewOf(l) !== first) return `${l.node} differs from ${lives[0]!.node}`;
+  }
+  return '';
+}
+
+function judge(cluster: SimCluster, workload: Workload): string[] {
+  const crashed = new Set(cluster.lives.filter((l) => l.crashed).map((l) => l.index));
+  const final = cluster.running()[0]!;
+  return [...checkRegisters(workload, final, crashed), ...checkCounters(workload, final, crashed)];
+}

@@ -1,0 +1,138 @@
+import { compareVersion } from '../src/crdt/key-state.js';
+import type { Random } from '../src/runtime/random.js';
+import { ReplyError, type Reply } from './client.js';
+import type { Life } from './cluster.js';
+
+/**
+ * Client traffic for the safety phase and what it acknowledged, plus the
+ * checkers that judge the converged state against the semantics table:
+ * registers (SET/DEL/EXPIRE/PERSIST) end at the largest acknowledged
+ * version or one above it, counters equal the sum of acknowledged
+ * increments, deletes do not come back.
+ */
+
+export type Version = [ts: number, origin: string, gen: number];
+
+interface RegisterOp {
+  key: string;
+  kind: 'set' | 'del' | 'expire' | 'persist';
+  value: string;
+  /** The key's version on the acknowledging node right after the command. */
+  version: Version;
+  life: number;
+}
+
+interface IncrOp {
+  key: string;
+  amount: number;
+  life: number;
+}
+
+const REGISTER_KEYS = 8;
+const COUNTER_KEYS = 4;
+
+export class Workload {
+  readonly registers: RegisterOp[] = [];
+  readonly increments: IncrOp[] = [];
+  readonly failures: string[] = [];
+  opsRun = 0;
+  private nextValue = 0;
+
+  constructor(private readonly random: Random) {}
+
+  /** Runs one random command on the given node and records what it acknowledged. */
+  step(life: Life): void {
+    this.opsRun++;
+    const r = this.random.next();
+    if (r < 0.35) return this.incr(life);
+    const key = `r${this.random.int(REGISTER_KEYS)}`;
+    if (r < 0.7) return this.register(life, key, 'set', ['SET', key, `v${++this.nextValue}`]);
+    if (r < 0.82) return this.register(life, key, 'del', ['DEL', key]);
+    if (r < 0.92) return this.register(life, key, 'expire', ['EXPIRE', key, 1000 + this.random.int(4000)]);
+    if (r < 0.96) return this.register(life, key, 'persist', ['PERSIST', key]);
+    this.expectNoError(life.client.call('GET', key), 'GET');
+  }
+
+  private incr(life: Life): void {
+    const key = `c${this.random.int(COUNTER_KEYS)}`;
+    const amount = 1 + this.random.int(10);
+    const reply = life.client.call('INCRBY', key, amount);
+    if (this.expectNoError(reply, 'INCRBY')) this.increments.push({ key, amount, life: life.index });
+  }
+
+  private register(life: Life, key: string, kind: RegisterOp['kind'], args: (string | number)[]): void {
+    const reply = life.client.call(...args);
+    if (!this.expectNoError(reply, kind)) return;
+    // DEL/EXPIRE/PERSIST of a missing key (or PERSIST without TTL) changed nothing.
+    if (kind !== 'set' && reply === 0) return;
+    this.registers.push({ key, kind, value: kind === 'set' ? String(args[2]) : '', version: versionOf(life, key)!, life: life.index });
+  }
+
+  private expectNoError(reply: Reply, what: string): boolean {
+    if (!(reply instanceof ReplyError)) return true;
+    this.failures.push(`${what} answered an error: ${reply.message}`);
+    return false;
+  }
+}
+
+/** The version of key on a node right now (live or tombstone), or null. */
+export function versionOf(life: Life, key: string): Version | null {
+  const crdt = life.server.replication!.crdt;
+  const e = life.server.keyspace.db(0).keys.get(key);
+  if (e !== undefined && e.crdt !== null) return [e.crdt.ts, e.crdt.origin, e.crdt.gen];
+  const t = crdt.tombstones[0]!.get(key);
+  return t === undefined ? null : [t.ts, t.origin, t.gen];
+}
+
+/** What clients can observe on a node: every live key of db 0 with type, value and TTL. */
+export function viewOf(life: Life): string {
+  const rows: string[] = [];
+  for (const e of life.server.keyspace.db(0).entries()) rows.push(JSON.stringify([e.key, e.type, String(e.value), e.expireAt]));
+  return rows.sort().join('\n');
+}
+
+function cmp(a: Version, b: Version): number {
+  return compareVersion(a[0], a[1], a[2], b[0], b[1], b[2]);
+}
+
+/**
+ * Registers: writes acknowledged by a life that never crashed must survive
+ * or be superseded by a larger version; the final version must be one some
+ * client was acknowledged (a crashed life's write may win or be lost).
+ */
+export function checkRegisters(w: Workload, final: Life, crashedLives: Set<number>): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < REGISTER_KEYS; k++) {
+    const key = `r${k}`;
+    const ops = w.registers.filter((o) => o.key === key);
+    const mustSurvive = ops.filter((o) => !crashedLives.has(o.life));
+    if (ops.length === 0) continue;
+    const floor = mustSurvive.reduce<Version | null>((m, o) => (m === null || cmp(o.version, m) > 0 ? o.version : m), null);
+    const e = final.server.keyspace.db(0).keys.get(key);
+    if (e !== undefined) {
+      const v = versionOf(final, key)!;
+      if (floor !== null && cmp(v, floor) < 0) out.push(`${key}: final version ${v} is below acknowledged ${floor}`);
+      const origin = ops.find((o) => o.kind === 'set' && cmp(o.version, [v[0], v[1], 0]) === 0);
+      if (origin === undefined) out.push(`${key}: final version ${v} was never acknowledged to a client`);
+      else if (String(e.value) !== origin.value) out.push(`${key}: value ${String(e.value)} but version ${v} wrote ${origin.value}`);
+    } else if (floor !== null && !ops.some((o) => o.kind === 'del' && cmp(o.version, floor) >= 0)) {
+      out.push(`${key}: gone, but no acknowledged delete covers acknowledged ${floor}`);
+    }
+  }
+  return out;
+}
+
+/** Counters: exactly the acknowledged sum, or between survivors' sum and the total when a crashed life incremented. */
+export function checkCounters(w: Workload, final: Life, crashedLives: Set<number>): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < COUNTER_KEYS; k++) {
+    const key = `c${k}`;
+    const ops = w.increments.filter((o) => o.key === key);
+    const total = ops.reduce((s, o) => s + o.amount, 0);
+    const sure = ops.filter((o) => !crashedLives.has(o.life)).reduce((s, o) => s + o.amount, 0);
+    const e = final.server.keyspace.db(0).keys.get(key);
+    const value = e === undefined ? 0 : Number(String(e.value));
+    if (value < sure || value > total) out.push(`${key}: value ${value}, acknowledged ${sure} (${total} counting crashed nodes)`);
+  }
+  return out;
+}
