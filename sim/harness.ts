@@ -1,6 +1,6 @@
 import { SimCluster, type Life } from './cluster.js';
 import { drawFaultPlan, type FaultPlan, Scheduler, seededRandom, SimNetwork } from './runtime/index.js';
-import { checkCounters, checkRegisters, viewOf, Workload } from './workload.js';
+import { checkCounters, checkMerkle, checkRegisters, viewOf, Workload } from './workload.js';
 
 /**
  * One simulator run from one seed: a safety phase (client traffic with the
@@ -108,5 +108,6 @@ function divergence(lives: Life[]): string {
 function judge(cluster: SimCluster, workload: Workload): string[] {
   const crashed = new Set(cluster.lives.filter((l) => l.crashed).map((l) => l.index));
   const final = cluster.running()[0]!;
-  return [...checkRegisters(workload, final, crashed), ...checkCounters(workload, final, crashed)];
+  const merkle = cluster.running().flatMap((l) => checkMerkle(l));
+  return [...checkRegisters(workload, final, crashed), ...checkCounters(workload, final, crashed), ...merkle];
 }

@@ -1,4 +1,6 @@
 import { compareVersion } from '../src/crdt/key-state.js';
+import { liveDigest, tombDigest } from '../src/replication/key-crdt.js';
+import { MerkleSummary } from '../src/replication/merkle.js';
 import type { Random } from '../src/runtime/random.js';
 import { ReplyError, type Reply } from './client.js';
 import type { Life } from './cluster.js';
@@ -50,6 +52,7 @@ export class Workload {
     if (r < 0.82) return this.register(life, key, 'del', ['DEL', key]);
     if (r < 0.92) return this.register(life, key, 'expire', ['EXPIRE', key, 1000 + this.random.int(4000)]);
     if (r < 0.96) return this.register(life, key, 'persist', ['PERSIST', key]);
+    if (r < 0.98) return this.rename(life, key, `r${this.random.int(REGISTER_KEYS)}`);
     this.expectNoError(life.client.call('GET', key), 'GET');
   }
 
@@ -66,6 +69,18 @@ export class Workload {
     // DEL/EXPIRE/PERSIST of a missing key (or PERSIST without TTL) changed nothing.
     if (kind !== 'set' && reply === 0) return;
     this.registers.push({ key, kind, value: kind === 'set' ? String(args[2]) : '', version: versionOf(life, key)!, life: life.index });
+  }
+
+  /** RENAME: a delete of the source and a write of its value to the destination. */
+  private rename(life: Life, from: string, to: string): void {
+    const reply = life.client.call('RENAME', from, to);
+    if (reply instanceof ReplyError) {
+      if (reply.message !== 'ERR no such key') this.failures.push(`RENAME answered ${reply.message}`);
+      return;
+    }
+    const e = life.server.keyspace.db(0).keys.get(to)!;
+    if (from !== to) this.registers.push({ key: from, kind: 'del', value: '', version: versionOf(life, from)!, life: life.index });
+    this.registers.push({ key: to, kind: 'set', value: String(e.value), version: versionOf(life, to)!, life: life.index });
   }
 
   private expectNoError(reply: Reply, what: string): boolean {
@@ -135,4 +150,16 @@ export function checkCounters(w: Workload, final: Life, crashedLives: Set<number
     if (value < sure || value > total) out.push(`${key}: value ${value}, acknowledged ${sure} (${total} counting crashed nodes)`);
   }
   return out;
+}
+
+/** A node's incrementally kept Merkle summary equals one rebuilt from its keys and tombstones. */
+export function checkMerkle(life: Life): string[] {
+  const crdt = life.server.replication!.crdt;
+  const db = life.server.keyspace.db(0);
+  const fresh = new MerkleSummary();
+  for (const e of db.entries()) fresh.update(e.key, 0, e.crdt === null ? 0 : liveDigest(e.key, e.crdt, e.expireAt));
+  for (const [key, t] of crdt.tombstones[0]!) fresh.update(key, 0, tombDigest(key, t));
+  const kept = crdt.merkle[0]!.leaves;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== fresh.leaves[i]) return [`${life.node}: Merkle leaf ${i} drifted from its keys`];
+  return [];
 }

@@ -77,6 +77,8 @@ export class KeyCrdt implements KeyCrdtHooks {
     const gen = meta === null ? 0 : meta.gen;
     const now = this.stamps.now();
     this.setTombstone(db, e.key, new Tombstone(ts, origin, gen + 1, now, now), meta === null ? 0 : meta.digest);
+    // The entry object may live on under another key (RENAME, MOVE): it starts there without a version.
+    e.crdt = null;
   }
 
   /** FLUSHDB/FLUSHALL under replication: an observed-remove of every key, so each gets a tombstone. */
