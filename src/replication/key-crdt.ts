@@ -3,7 +3,7 @@ import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
 import { counterInt, counterIntWire, type CounterRow } from '../crdt/key-state.js';
 import type { Database, KeyCrdtHooks } from '../store/database.js';
 import type { Bytes, Entry } from '../store/entry.js';
-import { MerkleSummary, mixNumber, mixString } from './merkle.js';
+import { MerkleSummary, mixNumber, mixOrigin, mixString } from './merkle.js';
 
 /** Where version timestamps come from (the node's HLC). */
 export interface StampSource {
@@ -134,7 +134,8 @@ export class KeyCrdt implements KeyCrdtHooks {
 
   /** A new version for e written by this node (SET family, in-place edits, RENAME/COPY targets...). */
   restamp(db: Database, e: Entry): void {
-    const tomb = this.tombstones[db.id]!.get(e.key);
+    const tombs = this.tombstones[db.id]!;
+    const tomb = tombs.size === 0 ? undefined : tombs.get(e.key);
     let meta = e.crdt;
     const oldDigest = meta !== null ? meta.digest : tomb !== undefined ? tomb.digest : 0;
     const floor = Math.max(meta === null ? 0 : meta.ts, tomb === undefined ? 0 : tomb.ts);
@@ -150,7 +151,7 @@ export class KeyCrdt implements KeyCrdtHooks {
       meta.counters = null;
       meta.base = '';
     }
-    if (tomb !== undefined) this.tombstones[db.id]!.delete(e.key);
+    if (tomb !== undefined) tombs.delete(e.key);
     this.redigest(db, e, oldDigest);
   }
 
@@ -251,7 +252,7 @@ function addToRow(rows: CounterRow[], origin: string, incr: bigint | number, flo
 export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number {
   let h = mixString(0x2f1e3d4c, key);
   h = mixNumber(h, meta.ts);
-  h = mixString(h, meta.origin);
+  h = mixOrigin(h, meta.origin);
   h = mixNumber(h, meta.gen);
   h = mixNumber(h, meta.epoch);
   h = mixNumber(h, expireAt);
@@ -269,7 +270,7 @@ export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number
 export function tombDigest(key: string, tomb: Tombstone): number {
   let h = mixString(0x5a17c0de, key);
   h = mixNumber(h, tomb.ts);
-  h = mixString(h, tomb.origin);
+  h = mixOrigin(h, tomb.origin);
   h = mixNumber(h, tomb.gen);
   return h === 0 ? 1 : h;
 }

@@ -41,6 +41,20 @@ export function mixString(h: number, s: string): number {
   return mix32(h ^ keyHash(s));
 }
 
+/** Node ids are few and long (40 hex chars): their hashes are cached, within a bound. */
+const originHashes = new Map<string, number>();
+const MAX_CACHED_ORIGINS = 4096;
+
+export function mixOrigin(h: number, origin: string): number {
+  let oh = originHashes.get(origin);
+  if (oh === undefined) {
+    if (originHashes.size >= MAX_CACHED_ORIGINS) originHashes.clear();
+    oh = keyHash(origin);
+    originHashes.set(origin, oh);
+  }
+  return mix32(h ^ oh);
+}
+
 function mix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
