@@ -59,6 +59,9 @@ export async function runSeed(params: SimParams): Promise<SimResult> {
   const failures = [...workload.failures];
   if (convergedAfterMs === null) failures.push(`no convergence within ${params.livenessMs} ms of healing: ${divergence(cluster.running())}`);
   else failures.push(...judge(cluster, workload));
+  if (convergedAfterMs !== null && !(await tombstonesCollected(scheduler, cluster, params.livenessMs))) {
+    failures.push(`tombstones still held ${params.livenessMs} ms after convergence: ${cluster.running().map((l) => tombstoneCount(l)).join(',')}`);
+  }
   return {
     params,
     failures,
@@ -93,6 +96,20 @@ async function settle(scheduler: Scheduler, cluster: SimCluster, budgetMs: numbe
     if (running.length === cluster.names.length && divergence(running) === '') return scheduler.nowMs - start;
   }
   return null;
+}
+
+function tombstoneCount(life: Life): number {
+  return life.server.replication!.crdt.tombstones.reduce((n, t) => n + t.size, 0);
+}
+
+/** With every peer up and healed, every tombstone must eventually be collected everywhere. */
+async function tombstonesCollected(scheduler: Scheduler, cluster: SimCluster, budgetMs: number): Promise<boolean> {
+  const start = scheduler.nowMs;
+  while (scheduler.nowMs - start <= budgetMs) {
+    if (cluster.running().every((l) => tombstoneCount(l) === 0)) return true;
+    await scheduler.runUntilAsync(scheduler.nowMs + SETTLE_STEP_MS);
+  }
+  return false;
 }
 
 /** '' when all lives show the same data, else which node differs from the first. */

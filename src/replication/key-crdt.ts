@@ -29,6 +29,8 @@ export class KeyCrdt implements KeyCrdtHooks {
   /** Per database index. */
   readonly tombstones: Map<string, Tombstone>[] = [];
   readonly merkle: MerkleSummary[] = [];
+  /** Tombstones deleted before this HLC are collected here (every peer holds them or something newer). */
+  collectedBefore = 0;
   /** True while a remote state is being applied: writes then are not this node's own. */
   applyingRemote = false;
 

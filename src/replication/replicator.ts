@@ -233,6 +233,7 @@ export class Replicator {
     let horizon = Infinity;
     for (const peer of this.peers) horizon = Math.min(horizon, peer.aeCompletedHlc);
     if (horizon === 0) return;
+    this.crdt.collectedBefore = horizon;
     for (const db of this.host.keyspace.all()) {
       const tombs = this.crdt.tombstones[db.id]!;
       for (const [key, tomb] of tombs) if (tomb.heldSince < horizon) this.crdt.dropTombstone(db, key);

@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
 import type { Entry, TypeName } from '../store/entry.js';
 import type { KeyCrdt } from './key-crdt.js';
+import { stateShapeError } from './messages.js';
 
 /**
  * Between the keyspace and the wire: a key's current CRDT state as a
@@ -38,6 +39,8 @@ const TYPES = new Set<string>(['string', 'list', 'set', 'zset', 'hash']);
 
 /** Why a remote state was refused (hostile or corrupt input); null when it is acceptable. */
 export function invalidState(s: KeyState): string | null {
+  const shape = stateShapeError(s);
+  if (shape !== null) return shape;
   if (!isDead(s)) {
     if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
     if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
@@ -61,6 +64,10 @@ function localVersion(crdt: KeyCrdt, db: Database, key: string): { ts: number; o
  */
 export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
   const local = localVersion(crdt, db, key);
+  // A tombstone this node already collected (or one older than what every peer
+  // is known to hold) comes back from a peer that has not collected it yet:
+  // taking it again would bounce it between peers forever.
+  if (local === null && isDead(s) && (s.d ?? 0) < crdt.collectedBefore) return null;
   const order = local === null ? 1 : compareVersion(s.ts, s.o, s.g, local.ts, local.o, local.g);
   if (order < 0) return null;
   crdt.applyingRemote = true;

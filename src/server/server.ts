@@ -300,7 +300,7 @@ export class Server implements KeyspaceListener {
   /** Starts an I/O batch: samples the wall clock for the commands that follow. */
   beginBatch(): void {
     const clock = this.runtime.clock;
-    this.batchWallMs = clock.nowMs();
+    this.batchWallMs = Math.floor(clock.nowMs());
     this.batchMonoMs = clock.monotonicMs();
     this.lastMonoMs = this.batchMonoMs;
     this.cmdNowMs = this.batchWallMs;
@@ -319,7 +319,8 @@ export class Server implements KeyspaceListener {
     if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
     const ended = this.runtime.clock.monotonicMs();
     this.lastMonoMs = ended;
-    this.cmdNowMs = this.batchWallMs + (ended - this.batchMonoMs);
+    // Whole milliseconds, as Redis's mstime(): TTLs and expire times are integers in replies and on the bus.
+    this.cmdNowMs = Math.floor(this.batchWallMs + (ended - this.batchMonoMs));
     const durationUs = Math.round((ended - started) * 1000);
     const st = this.stats.commands[cmd.id]!;
     st.calls++;

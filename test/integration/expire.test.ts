@@ -10,6 +10,14 @@ describe('expiry commands', () => {
     r = t.ioredis();
   });
 
+  it('pipelined commands see whole milliseconds (PTTL/PEXPIRETIME are integers)', async () => {
+    // Every command after the first of a batch once read a fractional clock.
+    const cmds = [['PING'], ['SET', 'px', 'v', 'PX', '100000'], ['PTTL', 'px'], ['PEXPIRETIME', 'px']];
+    const text = cmds.map((c) => `*${c.length}\r\n${c.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`).join('');
+    const raw = await t.raw(text, (s) => s.split('\r\n').length > 4);
+    expect(raw).toMatch(/^\+PONG\r\n\+OK\r\n:\d+\r\n:\d+\r\n$/);
+  });
+
   it('EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT set a TTL and emit expire', async () => {
     await r.set('k', 'v');
     expect(await r.expire('k', 100)).toBe(1);

@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { liveDigest, tombDigest } from '../../src/replication/key-crdt.js';
-import { MerkleSummary } from '../../src/replication/merkle.js';
-import type { Server } from '../../src/server/server.js';
 import { ReplyError, SimClient, type Reply } from '../../sim/client.js';
-import { SimCluster } from '../../sim/cluster.js';
+import { SimCluster, type Life } from '../../sim/cluster.js';
 import { drawFaultPlan, Scheduler, seededRandom, SimNetwork } from '../../sim/runtime/index.js';
+import { checkMerkle } from '../../sim/workload.js';
 
 /**
  * Model-based test (fc.commands): a replicating node (its CRDT bookkeeping
@@ -20,19 +18,11 @@ interface Model {
 
 interface Real {
   client: SimClient;
-  server: Server;
+  life: Life;
 }
 
 const keys = fc.constantFrom('a', 'b', 'c');
 
-function expectMerkleExact(server: Server): void {
-  const crdt = server.replication!.crdt;
-  const db = server.keyspace.db(0);
-  const fresh = new MerkleSummary();
-  for (const e of db.entries()) fresh.update(e.key, 0, liveDigest(e.key, e.crdt!, e.expireAt));
-  for (const [key, t] of crdt.tombstones[0]!) fresh.update(key, 0, tombDigest(key, t));
-  expect(Array.from(crdt.merkle[0]!.leaves)).toEqual(Array.from(fresh.leaves));
-}
 
 /** A command run on both sides; `expected` computes the model's reply and updates the model. */
 function command(name: string, args: (string | number)[], expected: (m: Model) => Reply | 'error'): fc.Command<Model, Real> {
@@ -43,7 +33,7 @@ function command(name: string, args: (string | number)[], expected: (m: Model) =
       const got = r.client.call(name, ...args);
       if (want === 'error') expect(got).toBeInstanceOf(ReplyError);
       else expect(got).toEqual(want);
-      expectMerkleExact(r.server);
+      expect(checkMerkle(r.life)).toEqual([]);
     },
     toString: () => `${name} ${args.join(' ')}`,
   };
@@ -112,7 +102,7 @@ async function replicatingNode(): Promise<Real> {
   const cluster = new SimCluster(scheduler, network, 1, 2, plan, seededRandom(1, 'faults'));
   await cluster.startNode('n1');
   const life = cluster.running()[0]!;
-  return { client: life.client, server: life.server };
+  return { client: life.client, life };
 }
 
 describe('replicating node vs reference model', () => {
