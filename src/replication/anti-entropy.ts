@@ -5,6 +5,7 @@ import { GROUP_COUNT, GROUP_FANOUT, leafOf } from './merkle.js';
 import type { AeDiff, AeDone, AeGroups, AeKeys, AeLeaves, KeyStateItem, States } from './messages.js';
 import type { PeerSession } from './peer.js';
 import { stateOf } from './state-apply.js';
+import { encodeStates, type WireStates } from './wire.js';
 
 /** Most keys one round compares; the rest waits for the next round (bounds message size and pause). */
 export const AE_MAX_KEYS = 20_000;
@@ -16,8 +17,8 @@ export interface AeHost {
   hlcNow(): number;
   nowMs(): number;
   send(peer: PeerSession, message: Record<string, unknown>): boolean;
-  /** Merges states received from a peer. */
-  applyStates(peer: PeerSession, items: KeyStateItem[]): void;
+  /** Merges states received from a peer, in wire form. */
+  applyWire(peer: PeerSession, wire: WireStates): void;
   /** A round this node started ended; an incomplete one is followed by another at once. */
   roundEnded(peer: PeerSession, complete: boolean): void;
 }
@@ -95,22 +96,22 @@ export class AntiEntropy {
       const at = id.indexOf('\u0000');
       return [Number(id.slice(0, at)), id.slice(at + 1)];
     });
-    this.host.send(peer, { k: 'ae4', round: m.round, s, want, complete });
+    this.host.send(peer, { k: 'ae4', round: m.round, ...encodeStates(s), want, complete });
   }
 
   /** Initiator: merges the responder's states, sends the ones it asked for. */
   onDiff(peer: PeerSession, m: AeDiff): void {
     const r = this.current(peer, m.round);
     if (r === null) return;
-    this.host.applyStates(peer, m.s);
+    this.host.applyWire(peer, m);
     const s: KeyStateItem[] = [];
     for (const [db, key] of m.want) pushState(s, this.host.crdt, this.host.dbs()[db]!, key);
-    this.host.send(peer, { k: 'states', round: m.round, s, complete: r.complete && m.complete });
+    this.host.send(peer, { k: 'states', round: m.round, ...encodeStates(s), complete: r.complete && m.complete });
   }
 
   /** Responder: merges and confirms. */
   onStates(peer: PeerSession, m: States): void {
-    this.host.applyStates(peer, m.s);
+    this.host.applyWire(peer, m);
     this.host.send(peer, { k: 'aedone', round: m.round, complete: m.complete });
   }
 

@@ -58,7 +58,7 @@ export class KeyCrdt implements KeyCrdtHooks {
   written(db: Database, key: string, event: string): void {
     if (this.applyingRemote) return;
     if (key === '') return; // whole-database events: flush tombstoned each key, swapdb restamps (keys.ts)
-    const e = db.keys.get(key);
+    const e = db.entryAt(key);
     if (e !== undefined) {
       if (EXPIRE_EVENTS.has(event)) this.bumpExpire(db, e);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);

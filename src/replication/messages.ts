@@ -7,8 +7,10 @@ import type { CounterRow, KeyState } from '../crdt/key-state.js';
  * address as configured in --peers) and its HLC, so receivers advance
  * their clocks.
  *
- *   hb      heartbeat: the sender's last sequence number and what it has
- *           applied of the receiver's deltas (the ack)
+ *   hb      heartbeat: the sender's last sequence number, how far it has sent
+ *           its deltas to the receiver, and what it has applied of the
+ *           receiver's deltas (the ack)
+ *   nack    "resend your deltas from seq `resendFrom`": the receiver saw a hole
  *   deltas  states of keys the sender wrote, covering its seqs [first, last]
  *   gap     seqs up to `last` are gone from the sender's log: anti-entropy repairs
  *   ae1..4, aedone   one anti-entropy round (anti-entropy.ts)
@@ -32,13 +34,25 @@ export interface Heartbeat extends Envelope {
   ack: number;
   /** The receiver's run id that `ack` refers to. */
   ackId: string;
+  /** The sender's deltas up to this seq were sent to the receiver before this heartbeat. */
+  sent: number;
 }
 
-export interface Deltas extends Envelope {
+export interface Nack extends Envelope {
+  k: 'nack';
+  resendFrom: number;
+}
+
+/** Key states in the wire form of wire.ts: the origins table and the flat items. */
+interface WireStateFields {
+  o: string[];
+  s: unknown[];
+}
+
+export interface Deltas extends Envelope, WireStateFields {
   k: 'deltas';
   first: number;
   last: number;
-  s: KeyStateItem[];
 }
 
 export interface Gap extends Envelope {
@@ -70,20 +84,18 @@ export interface AeKeys extends Envelope {
   complete: boolean;
 }
 
-export interface AeDiff extends Envelope {
+export interface AeDiff extends Envelope, WireStateFields {
   k: 'ae4';
   round: number;
-  /** States the initiator lacks or differs on. */
-  s: KeyStateItem[];
+  /** (o, s): states the initiator lacks or differs on. */
   /** Keys whose state the responder wants. */
   want: [number, string][];
   complete: boolean;
 }
 
-export interface States extends Envelope {
+export interface States extends Envelope, WireStateFields {
   k: 'states';
   round: number;
-  s: KeyStateItem[];
   complete: boolean;
 }
 
@@ -93,7 +105,7 @@ export interface AeDone extends Envelope {
   complete: boolean;
 }
 
-export type ReplMessage = Heartbeat | Deltas | Gap | AeGroups | AeLeaves | AeKeys | AeDiff | States | AeDone;
+export type ReplMessage = Heartbeat | Nack | Deltas | Gap | AeGroups | AeLeaves | AeKeys | AeDiff | States | AeDone;
 
 /** Bounds on what a peer may send (anything beyond is hostile or corrupt). */
 export const MAX_ITEMS = 100_000;
@@ -116,8 +128,9 @@ export function parseMessage(m: unknown, dbCount: number): ReplMessage | string 
 type Check = (o: Record<string, unknown>, dbCount: number) => string | null;
 
 const CHECKS: Record<string, Check> = {
-  hb: (o) => (isUint(o.seq) && isUint(o.ack) && typeof o.ackId === 'string' ? null : 'bad fields'),
-  deltas: (o, n) => (isUint(o.first) && isUint(o.last) && (o.first as number) <= (o.last as number) + 1 ? itemsError(o.s, n) : 'bad range'),
+  hb: (o) => (isUint(o.seq) && isUint(o.ack) && isUint(o.sent) && typeof o.ackId === 'string' ? null : 'bad fields'),
+  nack: (o) => (isUint(o.resendFrom) && (o.resendFrom as number) >= 1 ? null : 'bad resendFrom'),
+  deltas: (o) => (isUint(o.first) && isUint(o.last) && (o.first as number) <= (o.last as number) + 1 ? wireError(o) : 'bad range'),
   gap: (o) => (isUint(o.last) ? null : 'bad last'),
   ae1: (o, n) => (isUint(o.round) && listOf(o.g, (x) => isTuple(x, 2) && isDb(x[0], n) && numbers(x[1])) ? null : 'bad groups'),
   ae2: (o, n) => (isUint(o.round) && listOf(o.l, (x) => isTuple(x, 3) && isDb(x[0], n) && isUint(x[1]) && numbers(x[2])) ? null : 'bad leaves'),
@@ -129,16 +142,21 @@ const CHECKS: Record<string, Check> = {
       ? null
       : 'bad keys',
   ae4: (o, n) =>
-    isUint(o.round) && typeof o.complete === 'boolean' && listOf(o.want, (x) => isTuple(x, 2) && isDb(x[0], n) && isKey(x[1])) ? itemsError(o.s, n) : 'bad want',
-  states: (o, n) => (isUint(o.round) && typeof o.complete === 'boolean' ? itemsError(o.s, n) : 'bad round'),
+    isUint(o.round) && typeof o.complete === 'boolean' && listOf(o.want, (x) => isTuple(x, 2) && isDb(x[0], n) && isKey(x[1])) ? wireError(o) : 'bad want',
+  states: (o) => (isUint(o.round) && typeof o.complete === 'boolean' ? wireError(o) : 'bad round'),
   aedone: (o) => (isUint(o.round) && typeof o.complete === 'boolean' ? null : 'bad round'),
 };
 
-function itemsError(s: unknown, dbCount: number): string | null {
-  if (!Array.isArray(s) || s.length > MAX_ITEMS) return 'bad state list';
-  for (const item of s) {
-    if (!isTuple(item, 3) || !isDb(item[0], dbCount) || !isKey(item[1])) return 'bad state item';
-  }
+/** Most origins one message may name. */
+const MAX_ORIGINS = 4096;
+/** Values per state item on the wire (wire.ts ITEM_SLOTS). */
+const ITEM_SLOTS = 10;
+
+/** The (o, s) wire form's outer shape; items are checked one by one when decoded (wire.ts). */
+function wireError(m: Record<string, unknown>): string | null {
+  const { o, s } = m;
+  if (!Array.isArray(o) || o.length > MAX_ORIGINS || !o.every((x) => typeof x === 'string')) return 'bad origins';
+  if (!Array.isArray(s) || s.length % ITEM_SLOTS !== 0 || s.length > MAX_ITEMS * ITEM_SLOTS) return 'bad state list';
   return null;
 }
 

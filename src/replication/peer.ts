@@ -1,5 +1,8 @@
 import type { BusAddress, BusLink } from '../transport/bus.js';
 
+/** Minimum time between two resend requests to one peer (a hole is reported once, not per batch). */
+export const NACK_INTERVAL_MS = 500;
+
 /** An anti-entropy round this node started with a peer. */
 export interface AeRound {
   round: number;
@@ -21,8 +24,8 @@ export class PeerSession {
   /** Highest own seq sent on the link, and the highest the peer acknowledged. */
   sentSeq = 0;
   ackedSeq = 0;
-  /** When ackedSeq last moved or the link last (re)connected: drives retransmission. */
-  ackProgressMs = 0;
+  /** When this node last asked the peer to resend (a nack): at most one per NACK_INTERVAL_MS. */
+  nackSentMs = -Infinity;
   /** Highest seq of the peer's own deltas applied here without a hole (our vector-clock entry for it). */
   appliedSeq = 0;
   /** The peer's newest seq as it last told us. */
@@ -47,7 +50,7 @@ export class PeerSession {
     this.peerId = peerId;
     this.sentSeq = 0;
     this.ackedSeq = 0;
-    this.ackProgressMs = nowMs;
+    this.nackSentMs = nowMs - NACK_INTERVAL_MS;
     this.appliedSeq = 0;
     this.peerLastSeq = 0;
     this.aeRound = null;

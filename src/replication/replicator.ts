@@ -7,9 +7,10 @@ import type { Bus, BusAddress, BusServer } from '../transport/bus.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
-import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type ReplMessage } from './messages.js';
-import { PeerSession } from './peer.js';
+import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
+import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
 import { applyState, invalidState, stateOf } from './state-apply.js';
+import { decodeStates, encodeStates } from './wire.js';
 
 export interface ReplicationOptions {
   /** This node's id for this incarnation (the server's run id). */
@@ -20,8 +21,6 @@ export interface ReplicationOptions {
   deltaLogEntries: number;
   heartbeatMs: number;
   antiEntropyMs: number;
-  /** Unacknowledged deltas are sent again after this long. */
-  retransmitMs: number;
 }
 
 /** What the replicator needs from the node it runs in. */
@@ -44,7 +43,9 @@ const BATCHES_PER_FLUSH = 16;
  * Active-active replication of one node's keyspace with its peers: every
  * local write becomes a delta (the key's new CRDT state) in a bounded log
  * with this node's sequence numbers; deltas are pushed to every peer in
- * batches and acknowledged; a heartbeat carries acks and liveness; Merkle
+ * batches and acknowledged; a receiver that sees a hole asks for a resend
+ * (nack); a heartbeat carries acks, liveness and how far deltas were sent,
+ * so a lost last batch is noticed too; Merkle
  * anti-entropy repairs whatever the push missed (a long partition, a
  * restarted peer, a log overrun); tombstones are collected once every peer
  * completed an anti-entropy round that started after them.
@@ -83,7 +84,7 @@ export class Replicator {
       hlcNow: () => this.hlc.now(),
       nowMs: () => this.nowMs(),
       send: (peer, m) => this.send(peer, m),
-      applyStates: (peer, items) => this.applyStates(peer, items),
+      applyWire: (peer, wire) => this.applyStates(peer, decodeStates(wire, host.keyspace.count, (why) => this.reject(why, peer.label))),
       roundEnded: (peer, complete) => {
         if (!complete) this.runtime.timer.setImmediate(() => peer.aeRound === null && peer.link.state === 'ready' && this.ae.start(peer));
       },
@@ -143,7 +144,7 @@ export class Replicator {
         continue;
       }
       const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
-      if (!this.send(peer, { k: 'deltas', first, last: batch.last, s: batch.items })) return;
+      if (!this.send(peer, { k: 'deltas', first, last: batch.last, ...encodeStates(batch.items) })) return;
       peer.sentSeq = batch.last;
     }
     if (peer.sentSeq < this.log.lastSeq && !this.flushPending) {
@@ -189,19 +190,13 @@ export class Replicator {
     if (peer === undefined) return;
     // Whatever was in flight on the old connection may be lost: resend from the last ack.
     peer.sentSeq = peer.ackedSeq;
-    peer.ackProgressMs = this.nowMs();
     this.sendHeartbeat(peer);
   }
 
   // ---- timers --------------------------------------------------------------
 
   private heartbeat(): void {
-    const now = this.nowMs();
     for (const peer of this.peers) {
-      if (peer.sentSeq > peer.ackedSeq && now - peer.ackProgressMs > this.options.retransmitMs) {
-        peer.sentSeq = peer.ackedSeq;
-        peer.ackProgressMs = now;
-      }
       this.sendHeartbeat(peer);
       this.pushTo(peer);
     }
@@ -209,7 +204,7 @@ export class Replicator {
 
   private sendHeartbeat(peer: PeerSession): void {
     if (peer.link.state !== 'ready') return;
-    this.send(peer, { k: 'hb', seq: this.log.lastSeq, ack: peer.appliedSeq, ackId: peer.peerId });
+    this.send(peer, { k: 'hb', seq: this.log.lastSeq, ack: peer.appliedSeq, ackId: peer.peerId, sent: peer.sentSeq });
   }
 
   private antiEntropyTick(): void {
@@ -257,6 +252,8 @@ export class Replicator {
     switch (m.k) {
       case 'hb':
         return this.onHeartbeat(peer, m);
+      case 'nack':
+        return this.onNack(peer, m);
       case 'deltas':
         return this.onDeltas(peer, m);
       case 'gap':
@@ -287,14 +284,31 @@ export class Replicator {
     peer.peerLastSeq = m.seq;
     if (m.ackId === this.options.selfId && m.ack > peer.ackedSeq) {
       peer.ackedSeq = Math.min(m.ack, this.log.lastSeq);
-      peer.ackProgressMs = this.nowMs();
       if (peer.sentSeq < peer.ackedSeq) peer.sentSeq = peer.ackedSeq;
     }
+    // Deltas sent before this heartbeat on the same ordered link and still missing were lost.
+    if (m.sent > peer.appliedSeq) this.requestResend(peer);
   }
 
   private onDeltas(peer: PeerSession, m: Deltas): void {
-    this.applyStates(peer, m.s);
+    this.applyStates(peer, decodeStates(m, this.host.keyspace.count, (why) => this.reject(why, peer.label)));
     if (m.first <= peer.appliedSeq + 1 && m.last > peer.appliedSeq) peer.appliedSeq = m.last;
+    else if (m.first > peer.appliedSeq + 1) this.requestResend(peer);
+  }
+
+  private requestResend(peer: PeerSession): void {
+    const now = this.nowMs();
+    if (now - peer.nackSentMs < NACK_INTERVAL_MS) return;
+    peer.nackSentMs = now;
+    this.send(peer, { k: 'nack', resendFrom: peer.appliedSeq + 1 });
+  }
+
+  /** The peer lacks our deltas from m.resendFrom on (and has everything before). */
+  private onNack(peer: PeerSession, m: Nack): void {
+    const has = Math.min(m.resendFrom - 1, this.log.lastSeq);
+    if (has > peer.ackedSeq) peer.ackedSeq = has;
+    if (peer.sentSeq > has) peer.sentSeq = Math.max(has, peer.ackedSeq);
+    this.pushTo(peer);
   }
 
   private applyStates(peer: PeerSession, items: KeyStateItem[]): void {

@@ -49,48 +49,43 @@ export function invalidState(s: KeyState): string | null {
   return null;
 }
 
-/** What the local state is, for comparison: live meta, tombstone, or nothing. */
-function localVersion(crdt: KeyCrdt, db: Database, key: string): { ts: number; o: string; g: number } | null {
-  const e = db.keys.get(key);
-  if (e !== undefined && e.crdt !== null) return { ts: e.crdt.ts, o: e.crdt.origin, g: e.crdt.gen };
-  const tomb = crdt.tombstones[db.id]!.get(key);
-  return tomb === undefined ? null : { ts: tomb.ts, o: tomb.origin, g: tomb.gen };
-}
-
 /**
  * Merges a remote state of key into db. Returns the keyspace event that
  * the change amounts to ('set', 'del', 'incrby', 'expire'...) or null when
  * the local state already dominated it. The caller validated s.
  */
 export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
-  const local = localVersion(crdt, db, key);
+  const e = db.keys.get(key);
+  const live = e !== undefined && e.crdt !== null ? e.crdt : null;
+  const tombs = crdt.tombstones[db.id]!;
+  const tomb = live !== null || tombs.size === 0 ? undefined : tombs.get(key);
+  let order: number;
+  if (live !== null) order = compareVersion(s.ts, s.o, s.g, live.ts, live.origin, live.gen);
+  else if (tomb !== undefined) order = compareVersion(s.ts, s.o, s.g, tomb.ts, tomb.origin, tomb.gen);
   // A tombstone this node already collected (or one older than what every peer
   // is known to hold) comes back from a peer that has not collected it yet:
   // taking it again would bounce it between peers forever.
-  if (local === null && isDead(s) && (s.d ?? 0) < crdt.collectedBefore) return null;
-  const order = local === null ? 1 : compareVersion(s.ts, s.o, s.g, local.ts, local.o, local.g);
+  else if (isDead(s) && (s.d ?? 0) < crdt.collectedBefore) return null;
+  else order = 1;
   if (order < 0) return null;
   crdt.applyingRemote = true;
   try {
-    if (order > 0) return isDead(s) ? replaceWithTombstone(crdt, db, key, s) : replaceLive(crdt, db, key, s);
-    return isDead(s) ? mergeTombstone(crdt, db, key, s) : mergeLive(crdt, db, key, s);
+    if (order > 0) return isDead(s) ? replaceWithTombstone(crdt, db, key, e, s) : replaceLive(crdt, db, key, e, tomb, s);
+    return isDead(s) ? mergeTombstone(tomb!, s) : mergeLive(crdt, db, e!, s);
   } finally {
     crdt.applyingRemote = false;
   }
 }
 
-function replaceWithTombstone(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string {
-  const e = db.keys.get(key);
+function replaceWithTombstone(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, s: KeyState): string {
   const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : 0;
   if (e !== undefined) db.delete(key);
   crdt.setTombstone(db, key, new Tombstone(s.ts, s.o, s.g, s.d ?? 0, crdt.stampAbove(0)), oldDigest);
   return 'del';
 }
 
-function replaceLive(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string {
+function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, tomb: Tombstone | undefined, s: KeyState): string {
   const value = decodeValue(s);
-  let e = db.keys.get(key);
-  const tomb = crdt.tombstones[db.id]!.get(key);
   const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : tomb !== undefined ? tomb.digest : 0;
   if (e === undefined) {
     e = db.add(key, s.t as TypeName, value);
@@ -98,8 +93,13 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, s: KeyState): str
     e.type = s.t as TypeName;
     e.value = value;
   }
-  const meta = new KeyMeta(s.ts, s.o, s.g);
+  const meta = e.crdt ?? new KeyMeta(s.ts, s.o, s.g);
+  meta.ts = s.ts;
+  meta.origin = s.o;
+  meta.gen = s.g;
   meta.epoch = s.x ?? 0;
+  meta.counters = null;
+  meta.base = '';
   if (s.c !== undefined && s.c.length > 0) {
     meta.counters = s.c;
     meta.base = s.v as string;
@@ -112,15 +112,13 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, s: KeyState): str
   return 'set';
 }
 
-function mergeTombstone(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
-  const tomb = crdt.tombstones[db.id]!.get(key)!;
+function mergeTombstone(tomb: Tombstone, s: KeyState): string | null {
   if (s.d !== undefined && s.d < tomb.deletedAt) tomb.deletedAt = s.d;
   return null;
 }
 
 /** Same live version on both sides: join the expire registers and the counters. */
-function mergeLive(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
-  const e = db.keys.get(key)!;
+function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string | null {
   const meta = e.crdt!;
   const oldDigest = meta.digest;
   let event: string | null = null;

@@ -204,7 +204,6 @@ export class Server implements KeyspaceListener {
       deltaLogEntries: this.config.int('delta-log-entries'),
       heartbeatMs: 100,
       antiEntropyMs: this.config.int('anti-entropy-interval-ms'),
-      retransmitMs: 1000,
     });
     await this.replication.start();
     this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');

@@ -58,6 +58,13 @@ export class Database {
   /** Only an LFU maxmemory policy tracks access frequency (as Redis); otherwise reads just stamp the LRU time. */
   lfuEnabled = false;
   lfuDecayMinutes = 1;
+  /**
+   * The entry the running command last looked up or added: the write path
+   * (written(), replication) asks for the same key again right after, and a
+   * second dict lookup is a cache miss on a large keyspace. Cleared whenever
+   * that entry leaves the dict.
+   */
+  private recent: Entry | null = null;
   /** Replication's hooks; null on a node without peers. */
   crdt: KeyCrdtHooks | null = null;
   /** xorshift32 state for the LFU counter's probabilistic increment (seeded, deterministic). */
@@ -86,6 +93,7 @@ export class Database {
   lookup(key: string): Entry | undefined {
     const e = this.keys.get(key);
     if (e === undefined) return undefined;
+    this.recent = e;
     if (e.expireAt !== 0 && this.clock.nowMs() > e.expireAt && !this.clock.expiryPaused) {
       this.expireEntry(e);
       return undefined;
@@ -139,7 +147,14 @@ export class Database {
   add(key: string, type: TypeName, value: unknown): Entry {
     const e = new Entry(key, type, value, this.clock.nowMs());
     this.keys.add(e);
+    this.recent = e;
     return e;
+  }
+
+  /** The entry stored under key, expired or not (no expiry check): the recent one when it is that key. */
+  entryAt(key: string): Entry | undefined {
+    const r = this.recent;
+    return r !== null && r.key === key ? r : this.keys.get(key);
   }
 
   /**
@@ -163,7 +178,7 @@ export class Database {
    */
   incremented(key: string, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string | null {
     if (this.crdt === null) return null;
-    const e = this.keys.get(key);
+    const e = this.entryAt(key);
     if (e === undefined) throw new Error('incremented: key was not stored');
     return this.crdt.incremented(this, e, prev, incr, floatIncr);
   }
@@ -171,9 +186,10 @@ export class Database {
   /** Removes key; returns the removed entry. */
   delete(key: string): Entry | undefined {
     if (this.crdt !== null) {
-      const live = this.keys.get(key);
+      const live = this.entryAt(key);
       if (live !== undefined) this.crdt.deleting(this, live);
     }
+    if (this.recent !== null && this.recent.key === key) this.recent = null;
     const e = this.keys.delete(key);
     if (e !== undefined && e.expireAt !== 0) {
       this.expires.delete(key);
@@ -293,6 +309,7 @@ export class Database {
    */
   clear(): number {
     const n = this.keys.size;
+    this.recent = null;
     if (this.crdt !== null) this.crdt.flushing(this);
     this.keys = new Dict<Entry>(this.seed);
     this.expires = new Dict<ExpireNode>(this.seed ^ 0x5bd1e995);
@@ -302,6 +319,8 @@ export class Database {
 
   /** Exchanges contents with another database (SWAPDB). */
   swapWith(other: Database): void {
+    this.recent = null;
+    other.recent = null;
     const mine = { keys: this.keys, expires: this.expires, avg: this.avgTtlMs };
     this.keys = other.keys;
     this.expires = other.expires;

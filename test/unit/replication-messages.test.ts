@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/replication/messages.js';
+import { decodeStates } from '../../src/replication/wire.js';
 import { SimCluster } from '../../sim/cluster.js';
 import { drawFaultPlan, Scheduler, seededRandom, SimNetwork } from '../../sim/runtime/index.js';
 
@@ -23,20 +24,25 @@ describe('replication message validation', () => {
     );
   });
 
-  it('refuses malformed deltas field by field', () => {
-    const good = { ...envelope, k: 'deltas', first: 1, last: 1, s: [[0, 'k', { ts: 5, o: 'a', g: 0, t: 'string', v: 'x', x: 0, e: 0 }]] };
+  it('refuses malformed deltas, and malformed states one by one', () => {
+    const item = [0, 'k', 5, 0, 0, 'string', 'x', 0, 0, null];
+    const good = { ...envelope, k: 'deltas', first: 1, last: 1, o: ['a'], s: item };
     expect(typeof parseMessage(good, 16)).toBe('object');
-    const bad = [
-      { ...good, k: 'nope' },
-      { ...good, hlc: -1 },
-      { ...good, first: 5, last: 1 },
-      { ...good, s: [[16, 'k', good.s[0]![2]]] },
-      { ...good, s: [[0, 'k', { ts: 5, o: 'a', g: 0, t: 'string', v: 7 }]] },
-      { ...good, s: [[0, 'k', { ts: 5, o: 'a', g: 0, t: 'list', v: 'x', c: [['a', 1, 0, 0, 0]] }]] },
-      { ...good, s: [[0, 'k', { ts: 5, o: 'a', g: 0, t: 'string', v: 'x', c: [['a', -1, 0, 0, 0]] }]] },
-      { ...good, s: [[0, 'k', { ts: 5.5, o: 'a', g: 0, t: 'string', v: 'x' }]] },
+    for (const m of [{ ...good, k: 'nope' }, { ...good, hlc: -1 }, { ...good, first: 5, last: 1 }, { ...good, s: item.slice(1) }, { ...good, o: [7] }]) {
+      expect(typeof parseMessage(m, 16)).toBe('string');
+    }
+    const badItems = [
+      [16, 'k', 5, 0, 0, 'string', 'x', 0, 0, null],
+      [0, 'k', 5, 3, 0, 'string', 'x', 0, 0, null],
+      [0, 'k', 5, 0, 0, 'string', 7, 0, 0, null],
+      [0, 'k', 5, 0, 0, 'list', 'x', 0, 0, [['a', 1, 0, 0, 0]]],
+      [0, 'k', 5, 0, 0, 'string', 'x', 0, 0, [['a', -1, 0, 0, 0]]],
+      [0, 'k', 5.5, 0, 0, 'string', 'x', 0, 0, null],
     ];
-    for (const m of bad) expect(typeof parseMessage(m, 16)).toBe('string');
+    const reasons: string[] = [];
+    const decoded = decodeStates({ o: ['a'], s: [...item, ...badItems.flat(), ...item] }, 16, (why) => reasons.push(why));
+    expect(decoded).toHaveLength(2);
+    expect(reasons).toHaveLength(badItems.length);
   });
 
   it('a node fed garbage on its bus counts it and keeps replicating', async () => {
@@ -52,7 +58,7 @@ describe('replication message validation', () => {
     await scheduler.runUntilAsync(scheduler.nowMs + 200);
     const from = `${cluster.hostOf('n1')}:16379`;
     link.send({ garbage: true });
-    link.send({ id: 'evil', from, hlc: 1, k: 'deltas', first: 1, last: 1, s: [[0, 'k', { ts: 9e15, o: 'z', g: 0, t: 'list', v: 'not a payload' }]] });
+    link.send({ id: 'evil', from, hlc: 1, k: 'deltas', first: 1, last: 1, o: ['z'], s: [0, 'k', 9e15, 0, 0, 'list', 'not a payload', 0, 0, null] });
     link.send([1, 2, 3]);
     await scheduler.runUntilAsync(scheduler.nowMs + 2000);
     expect(b!.server.replication!.rejectedMessages).toBeGreaterThanOrEqual(3);
