@@ -167,9 +167,10 @@ export class KeyCrdt implements KeyCrdtHooks {
   /**
    * INCR family: adds to this origin's counter on the key's version. `prev`
    * is the value before the increment (undefined: the key was missing).
-   * Returns the value every replica computes for the new state.
+   * Returns the value every replica computes for the new state; null for an
+   * integer increment, whose locally computed value is already exactly that.
    */
-  incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string {
+  incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string | null {
     const fresh = e.crdt === null;
     const meta = this.metaOf(db, e);
     const old = fresh ? this.tombDigest(db, e.key) : meta.digest;
@@ -180,7 +181,7 @@ export class KeyCrdt implements KeyCrdtHooks {
     meta.counters = addToRow(meta.counters, this.self, incr, floatIncr);
     if (fresh) this.tombstones[db.id]!.delete(e.key);
     this.redigest(db, e, old);
-    return counterValue(meta.base, meta.counters);
+    return floatIncr === 0 ? null : counterValue(meta.base, meta.counters);
   }
 
   /**
@@ -234,20 +235,28 @@ function addToRow(rows: CounterRow[], origin: string, incr: bigint | number, flo
   let i = 0;
   while (i < rows.length && rows[i]![0] < origin) i++;
   const old = rows[i] !== undefined && rows[i]![0] === origin ? rows[i]! : null;
-  const p = old === null ? 0n : counterInt(old[1]);
-  const n = old === null ? 0n : counterInt(old[2]);
-  const big = BigInt(incr);
   const row: CounterRow = [
     origin,
-    counterIntWire(big > 0n ? p + big : p),
-    counterIntWire(big < 0n ? n - big : n),
+    old === null ? 0 : old[1],
+    old === null ? 0 : old[2],
     (old === null ? 0 : old[3]) + (floatIncr > 0 ? floatIncr : 0),
     (old === null ? 0 : old[4]) + (floatIncr < 0 ? -floatIncr : 0),
   ];
+  if (incr > 0) row[1] = addCount(row[1], incr);
+  else if (incr < 0) row[2] = addCount(row[2], -incr);
   const out = rows.slice();
   if (old === null) out.splice(i, 0, row);
   else out[i] = row;
   return out;
+}
+
+/** count + amount (both non-negative), exact: numbers while safe, bigint beyond. */
+function addCount(count: number | string, amount: bigint | number): number | string {
+  if (typeof count === 'number' && typeof amount === 'number') {
+    const sum = count + amount;
+    if (Number.isSafeInteger(sum)) return sum;
+  }
+  return counterIntWire(counterInt(count) + BigInt(amount));
 }
 
 /** Digest of a live key's CRDT state (the value is implied by the version). Never 0. */

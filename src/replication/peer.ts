@@ -34,6 +34,9 @@ export class PeerSession {
   lastContactMs = 0;
   /** The round this node runs with the peer, if any. */
   aeRound: AeRound | null = null;
+  /** When this node last started a round with the peer (Unix ms), and the ack seen at the last tick. */
+  aeStartedMs = -Infinity;
+  ackedAtLastTick = 0;
   /** startHlc of the last complete round: the peer holds every tombstone we held before it. */
   aeCompletedHlc = 0;
   aeRoundsCompleted = 0;
@@ -55,6 +58,7 @@ export class PeerSession {
     this.peerLastSeq = 0;
     this.aeRound = null;
     this.aeCompletedHlc = 0;
+    this.ackedAtLastTick = 0;
   }
 }
 

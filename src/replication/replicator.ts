@@ -9,8 +9,9 @@ import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
 import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
-import { applyState, invalidState, stateOf } from './state-apply.js';
-import { decodeStates, encodeStates } from './wire.js';
+import { applyState, invalidState, liveState, tombState } from './state-apply.js';
+import { decodeStates, encodeStates, type WireStates } from './wire.js';
+import type { Tombstone } from '../crdt/key-meta.js';
 
 export interface ReplicationOptions {
   /** This node's id for this incarnation (the server's run id). */
@@ -32,12 +33,24 @@ export interface ReplicaHost {
   remoteWrite(db: Database, key: string, event: string): void;
 }
 
+/** One deltas message's content: the log range it covers and the states in wire form. */
+interface Batch {
+  first: number;
+  maxLast: number;
+  last: number;
+  wire: WireStates;
+}
+
 /** Keys per deltas message: bounds message size and the time one batch takes. */
 const BATCH_KEYS = 1000;
 /** Approximate bytes per deltas message (the bus refuses messages over 64 MiB). */
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches sent to one peer per flush before yielding to clients. */
 const BATCHES_PER_FLUSH = 16;
+/** While deltas keep a peer current, anti-entropy with it runs this many times less often. */
+const AE_BACKOFF_FACTOR = 10;
+/** How long local writes gather before being pushed to peers. */
+const FLUSH_DELAY_MS = 2;
 
 /**
  * Active-active replication of one node's keyspace with its peers: every
@@ -61,6 +74,8 @@ export class Replicator {
   private server: BusServer | null = null;
   private timers: TimerHandle[] = [];
   private flushPending = false;
+  /** The batch built in this flush, for the next peer at the same log position. */
+  private batchCache: Batch | null = null;
   private aeNext = 0;
   /** Messages refused as malformed (INFO). */
   rejectedMessages = 0;
@@ -123,14 +138,19 @@ export class Replicator {
   private changed(db: Database, key: string): void {
     this.log.append(db.id, key, this.nowMs());
     if (!this.flushPending && this.peers.length > 0) {
+      // Writes arriving over the next FLUSH_DELAY_MS share one message per
+      // peer: per-message costs (gRPC frame, encoding setup, the peer's
+      // dispatch) dominate small batches.
       this.flushPending = true;
-      this.runtime.timer.setImmediate(() => this.flush());
+      this.runtime.timer.setTimeout(() => this.flush(), FLUSH_DELAY_MS);
     }
   }
 
   private flush(): void {
     this.flushPending = false;
+    this.batchCache = null;
     for (const peer of this.peers) this.pushTo(peer);
+    this.batchCache = null;
   }
 
   /** Sends the peer what it has not been sent yet, a bounded number of batches at a time. */
@@ -144,7 +164,7 @@ export class Replicator {
         continue;
       }
       const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
-      if (!this.send(peer, { k: 'deltas', first, last: batch.last, ...encodeStates(batch.items) })) return;
+      if (!this.send(peer, { k: 'deltas', first, last: batch.last, ...batch.wire })) return;
       peer.sentSeq = batch.last;
     }
     if (peer.sentSeq < this.log.lastSeq && !this.flushPending) {
@@ -156,10 +176,13 @@ export class Replicator {
   /**
    * Current states of the keys logged from `first` on, each key once, up to
    * `maxLast` or until the batch holds about BATCH_BYTES (a message must stay
-   * under the bus's size bound). Returns the last seq covered.
+   * under the bus's size bound). Returns the last seq covered. Peers at the
+   * same point in the log share one batch per flush.
    */
-  private statesFor(first: number, maxLast: number): { last: number; items: KeyStateItem[] } {
-    const seen = new Set<string>();
+  private statesFor(first: number, maxLast: number): Batch {
+    const cached = this.batchCache;
+    if (cached !== null && cached.first === first && cached.maxLast === maxLast) return cached;
+    const seen = new Set<object>();
     const items: KeyStateItem[] = [];
     const dbs = this.host.keyspace.all();
     let bytes = 0;
@@ -167,15 +190,16 @@ export class Replicator {
     for (; seq <= maxLast && bytes < BATCH_BYTES; seq++) {
       const db = this.log.dbAt(seq);
       const key = this.log.keyAt(seq);
-      const id = `${db}\u0000${key}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const s = stateOf(this.crdt, dbs[db]!, key);
-      if (s === null) continue;
+      const e = dbs[db]!.keys.get(key);
+      const found = e !== undefined && e.crdt !== null ? e : this.crdt.tombstones[db]!.get(key);
+      if (found === undefined || seen.has(found)) continue;
+      seen.add(found);
+      const s = found === e ? liveState(e, e.crdt!) : tombState(found as Tombstone);
       items.push([db, key, s]);
       bytes += key.length + (s.v === undefined ? 0 : typeof s.v === 'string' ? s.v.length : s.v.byteLength) + 64;
     }
-    return { last: seq - 1, items };
+    this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items) };
+    return this.batchCache;
   }
 
   private send(peer: PeerSession, m: Record<string, unknown>): boolean {
@@ -196,6 +220,7 @@ export class Replicator {
   // ---- timers --------------------------------------------------------------
 
   private heartbeat(): void {
+    this.batchCache = null;
     for (const peer of this.peers) {
       this.sendHeartbeat(peer);
       this.pushTo(peer);
@@ -208,15 +233,33 @@ export class Replicator {
   }
 
   private antiEntropyTick(): void {
+    const now = this.nowMs();
     for (const peer of this.peers) this.ae.expire(peer, this.options.antiEntropyMs * 5);
     this.collectTombstones();
     for (let i = 0; i < this.peers.length; i++) {
       const peer = this.peers[(this.aeNext + i) % this.peers.length]!;
       if (peer.link.state !== 'ready' || peer.peerId === '' || peer.aeRound !== null) continue;
+      if (this.deltasKeepUp(peer) && now - peer.aeStartedMs < this.options.antiEntropyMs * AE_BACKOFF_FACTOR) continue;
       this.aeNext = (this.aeNext + i + 1) % this.peers.length;
+      peer.aeStartedMs = now;
       this.ae.start(peer);
       return;
     }
+  }
+
+  /**
+   * Whether deltas alone keep the peer current: it acknowledged new ones
+   * since the last tick and the oldest unacknowledged is recent. Under a
+   * steady write load every Merkle leaf differs by what is in flight, so a
+   * round would rescan and reship the keyspace for nothing: anti-entropy
+   * then runs AE_BACKOFF_FACTOR times less often.
+   */
+  private deltasKeepUp(peer: PeerSession): boolean {
+    const progressed = peer.ackedSeq > peer.ackedAtLastTick;
+    peer.ackedAtLastTick = peer.ackedSeq;
+    if (!progressed) return false;
+    const pending = peer.ackedSeq + 1;
+    return pending > this.log.lastSeq || !this.log.holds(pending) || this.nowMs() - this.log.timeAt(pending) < this.options.antiEntropyMs;
   }
 
   /**
@@ -308,6 +351,7 @@ export class Replicator {
     const has = Math.min(m.resendFrom - 1, this.log.lastSeq);
     if (has > peer.ackedSeq) peer.ackedSeq = has;
     if (peer.sentSeq > has) peer.sentSeq = Math.max(has, peer.ackedSeq);
+    this.batchCache = null;
     this.pushTo(peer);
   }
 

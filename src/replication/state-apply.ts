@@ -18,11 +18,14 @@ export function stateOf(crdt: KeyCrdt, db: Database, key: string): KeyState | nu
   const e = db.keys.get(key);
   if (e !== undefined && e.crdt !== null) return liveState(e, e.crdt);
   const tomb = crdt.tombstones[db.id]!.get(key);
-  if (tomb === undefined) return null;
+  return tomb === undefined ? null : tombState(tomb);
+}
+
+export function tombState(tomb: Tombstone): KeyState {
   return { ts: tomb.ts, o: tomb.origin, g: tomb.gen, d: tomb.deletedAt };
 }
 
-function liveState(e: Entry, meta: KeyMeta): KeyState {
+export function liveState(e: Entry, meta: KeyMeta): KeyState {
   const s: KeyState = { ts: meta.ts, o: meta.origin, g: meta.gen, t: e.type, v: encodeValue(e, meta), x: meta.epoch, e: e.expireAt };
   if (meta.counters !== null) s.c = meta.counters;
   return s;

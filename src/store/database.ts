@@ -26,7 +26,7 @@ export interface KeyCrdtHooks {
    * INCR family on e: the increment joins this node's counter on the key's
    * version; returns the value every replica computes for the new state.
    */
-  incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string;
+  incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string | null;
   /** Called after SWAPDB exchanged the contents of a and b. */
   swapped(a: Database, b: Database): void;
 }
@@ -173,8 +173,9 @@ export class Database {
 
   /**
    * Records an increment of a string counter (after the new value was
-   * stored): with replication, returns the value all replicas agree on,
-   * which the caller stores and replies; null on a stand-alone node.
+   * stored): with replication and a float increment, returns the value all
+   * replicas agree on, which the caller stores and replies; otherwise null
+   * (an integer sum computed locally is already that value).
    */
   incremented(key: string, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string | null {
     if (this.crdt === null) return null;

@@ -57,7 +57,7 @@ class Replica {
         const prev = e?.value as Bytes | undefined;
         db.set(op.key, 'string', String(BigInt(prev === undefined ? '0' : String(prev)) + BigInt(op.amount)), true);
         const agreed = db.incremented(op.key, prev, op.amount, 0);
-        db.keys.get(op.key)!.value = agreed!;
+        if (agreed !== null) db.keys.get(op.key)!.value = agreed;
         return db.written(op.key, 'incrby');
       }
       case 'del':
