@@ -15,7 +15,24 @@ function hasFloat(row: CounterRow): boolean {
   return row[3] !== 0 || row[4] !== 0;
 }
 
+/** Canonical int64 text short enough to be exact as a double. */
+const SMALL_INT = /^-?(0|[1-9][0-9]{0,14})$/;
+
 function intSum(base: string, rows: readonly CounterRow[]): string {
+  if (SMALL_INT.test(base)) {
+    // The common case, without bigints: every part a safe integer and so the sum.
+    let n = Number(base);
+    for (const r of rows) {
+      if (typeof r[1] !== 'number' || typeof r[2] !== 'number') return bigSum(base, rows);
+      n += r[1] - r[2];
+      if (!Number.isSafeInteger(n)) return bigSum(base, rows);
+    }
+    return String(n);
+  }
+  return bigSum(base, rows);
+}
+
+function bigSum(base: string, rows: readonly CounterRow[]): string {
   let sum: bigint;
   try {
     sum = BigInt(base);

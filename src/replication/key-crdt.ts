@@ -269,8 +269,9 @@ export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number
   h = mixNumber(h, expireAt);
   if (meta.counters !== null) {
     for (const r of meta.counters) {
-      h = mixString(h, r[0]);
-      h = mixString(h, String(r[1]) + ':' + String(r[2]));
+      h = mixOrigin(h, r[0]);
+      h = typeof r[1] === 'number' ? mixNumber(h, r[1]) : mixString(h, r[1]);
+      h = typeof r[2] === 'number' ? mixNumber(h, r[2]) : mixString(h, r[2]);
       h = mixNumber(h, r[3]);
       h = mixNumber(h, r[4]);
     }

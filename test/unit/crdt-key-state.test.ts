@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeKeyState, type CounterRow, type KeyState } from '../../src/crdt/key-state.js';
+import { counterValue } from '../../src/crdt/counter-value.js';
+import { counterIntWire, mergeKeyState, type CounterRow, type KeyState } from '../../src/crdt/key-state.js';
 
 /**
  * The per-key join of crdt/key-state.ts is a semilattice: commutative,
@@ -73,5 +74,17 @@ describe('key state merge', () => {
       ['b', 4, 1, 0, 0],
     ]);
     expect(m.e).toBe(0);
+  });
+
+  it('sums integer counters exactly, across the 2^53 boundary too', () => {
+    const big = fc.bigInt({ min: 0n, max: 2n ** 62n });
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), fc.array(fc.tuple(big, big), { maxLength: 4 }), (base, parts) => {
+        const rows = parts.map(([p, n], i): CounterRow => [`o${i}`, counterIntWire(p), counterIntWire(n), 0, 0]);
+        const expected = parts.reduce((sum, [p, n]) => sum + p - n, base);
+        expect(counterValue(base.toString(), rows)).toBe(expected.toString());
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
