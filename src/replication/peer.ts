@@ -37,6 +37,7 @@ export class PeerSession {
   /** When this node last started a round with the peer (Unix ms), and the ack seen at the last tick. */
   aeStartedMs = -Infinity;
   ackedAtLastTick = 0;
+  appliedAtLastTick = 0;
   /** startHlc of the last complete round: the peer holds every tombstone we held before it. */
   aeCompletedHlc = 0;
   aeRoundsCompleted = 0;
@@ -59,6 +60,7 @@ export class PeerSession {
     this.aeRound = null;
     this.aeCompletedHlc = 0;
     this.ackedAtLastTick = 0;
+    this.appliedAtLastTick = 0;
   }
 }
 

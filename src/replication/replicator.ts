@@ -248,18 +248,22 @@ export class Replicator {
   }
 
   /**
-   * Whether deltas alone keep the peer current: it acknowledged new ones
-   * since the last tick and the oldest unacknowledged is recent. Under a
-   * steady write load every Merkle leaf differs by what is in flight, so a
-   * round would rescan and reship the keyspace for nothing: anti-entropy
-   * then runs AE_BACKOFF_FACTOR times less often.
+   * Whether deltas alone keep this node and the peer current, both ways:
+   * ours are acknowledged (all of them, or progressing with the oldest
+   * pending one recent) and theirs are applied (all they announced, or
+   * progressing). Under a steady write load every Merkle leaf differs by
+   * what is in flight, so a round would rescan and reship the keyspace for
+   * nothing: anti-entropy then runs AE_BACKOFF_FACTOR times less often.
    */
   private deltasKeepUp(peer: PeerSession): boolean {
-    const progressed = peer.ackedSeq > peer.ackedAtLastTick;
+    const acked = peer.ackedSeq > peer.ackedAtLastTick;
+    const applied = peer.appliedSeq > peer.appliedAtLastTick;
     peer.ackedAtLastTick = peer.ackedSeq;
-    if (!progressed) return false;
+    peer.appliedAtLastTick = peer.appliedSeq;
     const pending = peer.ackedSeq + 1;
-    return pending > this.log.lastSeq || !this.log.holds(pending) || this.nowMs() - this.log.timeAt(pending) < this.options.antiEntropyMs;
+    const outbound = pending > this.log.lastSeq || (acked && this.log.holds(pending) && this.nowMs() - this.log.timeAt(pending) < this.options.antiEntropyMs);
+    const inbound = peer.appliedSeq >= peer.peerLastSeq || applied;
+    return outbound && inbound;
   }
 
   /**
@@ -300,7 +304,12 @@ export class Replicator {
       case 'deltas':
         return this.onDeltas(peer, m);
       case 'gap':
+        // The peer's log no longer holds what we miss: anti-entropy must repair it, now.
         if (m.last > peer.appliedSeq) peer.appliedSeq = m.last;
+        if (peer.aeRound === null) {
+          peer.aeStartedMs = this.nowMs();
+          this.ae.start(peer);
+        }
         return;
       case 'ae1':
         return this.ae.onGroups(peer, m);
