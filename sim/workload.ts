@@ -1,8 +1,10 @@
 import { compareVersion } from '../src/crdt/key-state.js';
-import { liveDigest, tombDigest } from '../src/replication/key-crdt.js';
+import { elementsOf, isContainer, recomputeElementsDigest } from '../src/replication/elements.js';
+import { entryDigest, tombDigest } from '../src/replication/key-crdt.js';
 import { MerkleSummary } from '../src/replication/merkle.js';
 import type { Random } from '../src/runtime/random.js';
 import { ReplyError, type Reply } from './client.js';
+import { ContainerWorkload, containerText } from './workload-containers.js';
 import type { Life } from './cluster.js';
 
 /**
@@ -34,17 +36,21 @@ const REGISTER_KEYS = 8;
 const COUNTER_KEYS = 4;
 
 export class Workload {
+  readonly containers: ContainerWorkload;
   readonly registers: RegisterOp[] = [];
   readonly increments: IncrOp[] = [];
   readonly failures: string[] = [];
   opsRun = 0;
   private nextValue = 0;
 
-  constructor(private readonly random: Random) {}
+  constructor(private readonly random: Random) {
+    this.containers = new ContainerWorkload(random);
+  }
 
   /** Runs one random command on the given node and records what it acknowledged. */
   step(life: Life): void {
     this.opsRun++;
+    if (this.random.next() < 0.3) return this.containers.step(life);
     const r = this.random.next();
     if (r < 0.35) return this.incr(life);
     const key = `r${this.random.int(REGISTER_KEYS)}`;
@@ -102,7 +108,10 @@ export function versionOf(life: Life, key: string): Version | null {
 /** What clients can observe on a node: every live key of db 0 with type, value and TTL. */
 export function viewOf(life: Life): string {
   const rows: string[] = [];
-  for (const e of life.server.keyspace.db(0).entries()) rows.push(JSON.stringify([e.key, e.type, String(e.value), e.expireAt]));
+  for (const e of life.server.keyspace.db(0).entries()) {
+    const value = e.type === 'hash' || e.type === 'set' ? containerText(e) : String(e.value);
+    rows.push(JSON.stringify([e.key, e.type, value, e.expireAt]));
+  }
   return rows.sort().join('\n');
 }
 
@@ -157,7 +166,13 @@ export function checkMerkle(life: Life): string[] {
   const crdt = life.server.replication!.crdt;
   const db = life.server.keyspace.db(0);
   const fresh = new MerkleSummary();
-  for (const e of db.entries()) fresh.update(e.key, 0, e.crdt === null ? 0 : liveDigest(e.key, e.crdt, e.expireAt));
+  for (const e of db.entries()) {
+    if (e.crdt === null) continue;
+    if (isContainer(e) && recomputeElementsDigest(e.crdt, elementsOf(e, crdt.containers.limits)) !== e.crdt.elementsDigest) {
+      return [`${life.node}: element digest of ${e.key} drifted from its elements`];
+    }
+    fresh.update(e.key, 0, entryDigest(e));
+  }
   for (const [key, t] of crdt.tombstones[0]!) fresh.update(key, 0, tombDigest(key, t));
   const kept = crdt.merkle[0]!.leaves;
   for (let i = 0; i < kept.length; i++) if (kept[i] !== fresh.leaves[i]) return [`${life.node}: Merkle leaf ${i} drifted from its keys`];

@@ -14,6 +14,9 @@ export class KeyMeta {
   base = '';
   /** This key's contribution to its Merkle bucket (see replication/merkle.ts). */
   digest = 0;
+  /** Hashes and sets: removed elements still to be seen by every replica, and the XOR of all element digests. */
+  elementTombs: Map<string, ElementMeta> | null = null;
+  elementsDigest = 0;
 
   constructor(
     /** Version: HLC timestamp, origin node id, generation (even: live). */
@@ -36,5 +39,25 @@ export class Tombstone {
     public deletedAt: number,
     /** HLC since which this node holds it: collected once every peer completed an anti-entropy round started after that. */
     public heldSince: number,
+  ) {}
+}
+
+/**
+ * One element of a replicated hash or set (a field, a member): the same
+ * version-and-counters register a key has (crdt/key-state.ts), one level
+ * down. Live elements keep it on their structure node's `meta`; removed ones
+ * in their container's `elementTombs` (odd gen).
+ */
+export class ElementMeta {
+  counters: CounterRow[] | null = null;
+  base = '';
+  digest = 0;
+  /** Removed elements: HLC since which this node holds the removal (collection, as key tombstones). */
+  heldSince = 0;
+
+  constructor(
+    public ts: number,
+    public origin: string,
+    public gen: number,
   ) {}
 }

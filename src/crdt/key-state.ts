@@ -27,6 +27,13 @@
 /** One origin's increments on a version: p and n only grow (ints: number, or decimal text beyond 2^53), fp/fn the same for float increments. */
 export type CounterRow = [origin: string, p: number | string, n: number | string, fp: number, fn: number];
 
+/**
+ * One element of a hash or set: [name, ts, origin, gen, value (hash fields;
+ * the base when counters exist; null for set members and removed elements),
+ * counters]. Merged element by element with the same rules as keys.
+ */
+export type ElementState = [name: string, ts: number, origin: string, g: number, value: string | null, counters: CounterRow[] | null];
+
 export interface KeyState {
   /** Version: HLC timestamp (0 = the bottom version of a key never SET), origin, generation. */
   ts: number;
@@ -34,8 +41,12 @@ export interface KeyState {
   g: number;
   /** Live only: the Redis type name. */
   t?: string;
-  /** Live only: the value (string types: the text, the base when counters exist; other types: an encoded payload). */
-  v?: string | Uint8Array;
+  /**
+   * Live only: the value. Strings: the text (the base when counters exist);
+   * hashes and sets: their element states; other types: a DUMP payload
+   * (whole-value last writer wins).
+   */
+  v?: string | Uint8Array | ElementState[];
   /** Live only: expire register: epoch and expire-at Unix ms (0 = no TTL). */
   x?: number;
   e?: number;

@@ -3,6 +3,8 @@ import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
 import { counterInt, counterIntWire, type CounterRow } from '../crdt/key-state.js';
 import type { Database, KeyCrdtHooks } from '../store/database.js';
 import type { Bytes, Entry } from '../store/entry.js';
+import { ContainerCrdt } from './container-crdt.js';
+import { isContainer } from './elements.js';
 import { MerkleSummary, mixNumber, mixOrigin, mixString } from './merkle.js';
 
 /** Where version timestamps come from (the node's HLC). */
@@ -33,6 +35,8 @@ export class KeyCrdt implements KeyCrdtHooks {
   collectedBefore = 0;
   /** True while a remote state is being applied: writes then are not this node's own. */
   applyingRemote = false;
+  /** The element-level CRDT of hashes and sets. */
+  readonly containers = new ContainerCrdt(this);
 
   constructor(
     readonly self: string,
@@ -61,9 +65,37 @@ export class KeyCrdt implements KeyCrdtHooks {
     const e = db.entryAt(key);
     if (e !== undefined) {
       if (EXPIRE_EVENTS.has(event)) this.bumpExpire(db, e);
+      else if (isContainer(e)) this.containerWritten(db, e, event);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
     }
     this.changed(db, key);
+  }
+
+  /**
+   * A hash or set written by a command. One the command created joins the
+   * key's bottom version (or the revival of its tombstone), as INCR does, so
+   * the same hash created on two replicas merges field by field; element
+   * writes keep the container's version; anything else (RENAME, *STORE,
+   * RESTORE) is a new version of the whole value.
+   */
+  private containerWritten(db: Database, e: Entry, event: string): void {
+    const fresh = e.crdt === null;
+    let registered: number;
+    if (fresh) {
+      registered = this.tombDigest(db, e.key);
+      this.metaOf(db, e);
+      this.tombstones[db.id]!.delete(e.key);
+    } else {
+      if (!this.containers.isElementEvent(event)) this.restamp(db, e);
+      registered = e.crdt!.digest;
+    }
+    this.containers.written(db, e, event, fresh);
+    this.redigest(db, e, registered);
+  }
+
+  /** This node's counter row with an increment added (INCR family, HINCRBY). */
+  addToRow(rows: CounterRow[], incr: bigint | number, floatIncr: number): CounterRow[] {
+    return addToRow(rows, this.self, incr, floatIncr);
   }
 
   /** A key expired on this node: its tombstone was left by `deleting`. */
@@ -72,6 +104,7 @@ export class KeyCrdt implements KeyCrdtHooks {
   }
 
   deleting(db: Database, e: Entry): void {
+    if (isContainer(e)) this.containers.detach(e);
     if (this.applyingRemote) return;
     const meta = e.crdt;
     const ts = meta === null ? 0 : meta.ts;
@@ -123,7 +156,7 @@ export class KeyCrdt implements KeyCrdtHooks {
     summary.clear();
     for (const e of db.entries()) {
       if (e.crdt === null) continue;
-      e.crdt.digest = liveDigest(e.key, e.crdt, e.expireAt);
+      e.crdt.digest = entryDigest(e);
       summary.update(e.key, 0, e.crdt.digest);
     }
     for (const [key, tomb] of this.tombstones[db.id]!) {
@@ -207,7 +240,7 @@ export class KeyCrdt implements KeyCrdtHooks {
   /** Recomputes e's digest and moves its Merkle leaf from oldDigest to it. */
   redigest(db: Database, e: Entry, oldDigest: number): void {
     const meta = e.crdt!;
-    meta.digest = liveDigest(e.key, meta, e.expireAt);
+    meta.digest = entryDigest(e);
     this.merkle[db.id]!.update(e.key, oldDigest, meta.digest);
   }
 
@@ -257,6 +290,12 @@ function addCount(count: number | string, amount: bigint | number): number | str
     if (Number.isSafeInteger(sum)) return sum;
   }
   return counterIntWire(counterInt(count) + BigInt(amount));
+}
+
+/** Digest of a live entry: its own state and, for a hash or set, its elements'. Never 0. */
+export function entryDigest(e: Entry): number {
+  const meta = e.crdt!;
+  return liveDigest(e.key, meta, e.expireAt) ^ meta.elementsDigest || 1;
 }
 
 /** Digest of a live key's CRDT state (the value is implied by the version). Never 0. */

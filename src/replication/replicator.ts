@@ -12,6 +12,7 @@ import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
 import { applyState, invalidState, liveState, tombState } from './state-apply.js';
 import { decodeStates, encodeStates, type WireStates } from './wire.js';
 import type { Tombstone } from '../crdt/key-meta.js';
+import type { KeyState } from '../crdt/key-state.js';
 
 export interface ReplicationOptions {
   /** This node's id for this incarnation (the server's run id). */
@@ -194,9 +195,9 @@ export class Replicator {
       const found = e !== undefined && e.crdt !== null ? e : this.crdt.tombstones[db]!.get(key);
       if (found === undefined || seen.has(found)) continue;
       seen.add(found);
-      const s = found === e ? liveState(e, e.crdt!) : tombState(found as Tombstone);
+      const s = found === e ? liveState(this.crdt, e, e.crdt!) : tombState(found as Tombstone);
       items.push([db, key, s]);
-      bytes += key.length + (s.v === undefined ? 0 : typeof s.v === 'string' ? s.v.length : s.v.byteLength) + 64;
+      bytes += key.length + approxBytes(s.v) + 64;
     }
     this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items) };
     return this.batchCache;
@@ -414,4 +415,14 @@ export class Replicator {
     lines.push(`tombstones:${tombstones}`, `rejected_messages:${this.rejectedMessages}`);
     return lines;
   }
+}
+
+/** Rough encoded size of a state's value, for batch sizing. */
+function approxBytes(v: KeyState['v']): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'string') return v.length;
+  if (v instanceof Uint8Array) return v.byteLength;
+  let n = 0;
+  for (const el of v) n += el[0].length + (el[4]?.length ?? 0) + 24;
+  return n;
 }

@@ -1,6 +1,9 @@
 import { counterValue } from '../crdt/counter-value.js';
 import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
-import { compareExpire, compareVersion, isDead, mergeCounters, type KeyState } from '../crdt/key-state.js';
+import { compareExpire, compareVersion, isDead, mergeCounters, type ElementState, type KeyState } from '../crdt/key-state.js';
+import { HashValue } from '../store/hash.js';
+import { SetValue } from '../store/set.js';
+import { elementStates, elementsOf, isContainer, loadElements, mergeElements } from './elements.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
 import type { Entry, TypeName } from '../store/entry.js';
@@ -16,7 +19,7 @@ import { stateShapeError } from './messages.js';
 /** The state of key in db as peers should see it; null if this node knows nothing of it. */
 export function stateOf(crdt: KeyCrdt, db: Database, key: string): KeyState | null {
   const e = db.keys.get(key);
-  if (e !== undefined && e.crdt !== null) return liveState(e, e.crdt);
+  if (e !== undefined && e.crdt !== null) return liveState(crdt, e, e.crdt);
   const tomb = crdt.tombstones[db.id]!.get(key);
   return tomb === undefined ? null : tombState(tomb);
 }
@@ -25,14 +28,15 @@ export function tombState(tomb: Tombstone): KeyState {
   return { ts: tomb.ts, o: tomb.origin, g: tomb.gen, d: tomb.deletedAt };
 }
 
-export function liveState(e: Entry, meta: KeyMeta): KeyState {
-  const s: KeyState = { ts: meta.ts, o: meta.origin, g: meta.gen, t: e.type, v: encodeValue(e, meta), x: meta.epoch, e: e.expireAt };
+export function liveState(crdt: KeyCrdt, e: Entry, meta: KeyMeta): KeyState {
+  const s: KeyState = { ts: meta.ts, o: meta.origin, g: meta.gen, t: e.type, v: encodeValue(crdt, e, meta), x: meta.epoch, e: e.expireAt };
   if (meta.counters !== null) s.c = meta.counters;
   return s;
 }
 
-function encodeValue(e: Entry, meta: KeyMeta): string | Uint8Array {
+function encodeValue(crdt: KeyCrdt, e: Entry, meta: KeyMeta): string | Uint8Array | ElementState[] {
   if (e.type === 'string') return meta.counters !== null ? meta.base : (e.value as string | Buffer);
+  if (isContainer(e)) return elementStates(meta, elementsOf(e, crdt.containers.limits));
   const payload = createDumpPayload(e.type, e.value, false);
   if (payload === null) throw new Error(`no codec for type ${e.type}`);
   return payload;
@@ -40,12 +44,22 @@ function encodeValue(e: Entry, meta: KeyMeta): string | Uint8Array {
 
 const TYPES = new Set<string>(['string', 'list', 'set', 'zset', 'hash']);
 
+function isElementState(x: unknown): boolean {
+  if (!Array.isArray(x) || x.length !== 6) return false;
+  const [name, ts, origin, g, value, counters] = x as unknown[];
+  const uint = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (typeof name !== 'string' || !uint(ts) || typeof origin !== 'string' || !uint(g)) return false;
+  if (value !== null && typeof value !== 'string') return false;
+  return counters === null || stateShapeError({ ts: 0, o: '', g: 0, t: 'string', v: '', c: counters }) === null;
+}
+
 /** Why a remote state was refused (hostile or corrupt input); null when it is acceptable. */
 export function invalidState(s: KeyState): string | null {
   const shape = stateShapeError(s);
   if (shape !== null) return shape;
   if (!isDead(s)) {
     if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
+    if (s.t === 'hash' || s.t === 'set') return Array.isArray(s.v) && s.v.every(isElementState) ? null : 'bad elements';
     if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
     if (s.t !== 'string' && (typeof s.v === 'string' || !verifyDumpPayload(Buffer.from(s.v.buffer, s.v.byteOffset, s.v.byteLength)))) return 'bad payload';
   }
@@ -88,7 +102,7 @@ function replaceWithTombstone(crdt: KeyCrdt, db: Database, key: string, e: Entry
 }
 
 function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, tomb: Tombstone | undefined, s: KeyState): string {
-  const value = decodeValue(s);
+  const value = decodeValue(crdt, s);
   const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : tomb !== undefined ? tomb.digest : 0;
   if (e === undefined) {
     e = db.add(key, s.t as TypeName, value);
@@ -109,10 +123,28 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
     e.value = counterValue(meta.base, meta.counters);
   }
   e.crdt = meta;
+  if (isContainer(e)) {
+    loadElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0));
+    crdt.containers.attach(e);
+  }
   setExpireAt(db, e, s.e ?? 0);
   if (tomb !== undefined) crdt.tombstones[db.id]!.delete(key);
   crdt.redigest(db, e, oldDigest);
+  if (isContainer(e) && (e.value as HashValue | SetValue).size === 0) return emptied(crdt, db, e);
   return 'set';
+}
+
+/**
+ * A merge left a hash or set without elements: as in Redis the key goes,
+ * with the tombstone every replica reaching the same state also makes.
+ */
+function emptied(crdt: KeyCrdt, db: Database, e: Entry): string {
+  const m = e.crdt!;
+  const tomb = new Tombstone(m.ts, m.origin, m.gen + 1, crdt.stampAbove(0), crdt.stampAbove(0));
+  const oldDigest = m.digest;
+  db.delete(e.key);
+  crdt.setTombstone(db, e.key, tomb, oldDigest);
+  return 'del';
 }
 
 function mergeTombstone(tomb: Tombstone, s: KeyState): string | null {
@@ -129,6 +161,11 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
     meta.epoch = s.x ?? 0;
     setExpireAt(db, e, s.e ?? 0);
     event = s.e === 0 ? 'persist' : 'expire';
+  }
+  if (isContainer(e)) {
+    if (mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0))) event = e.type === 'hash' ? 'hset' : 'sadd';
+    if (event !== null) crdt.redigest(db, e, oldDigest);
+    return (e.value as HashValue | SetValue).size === 0 ? emptied(crdt, db, e) : event;
   }
   const counters = mergeCounters(meta.counters ?? undefined, s.c);
   if (counters !== undefined && counters !== meta.counters) {
@@ -149,8 +186,11 @@ function setExpireAt(db: Database, e: Entry, atMs: number): void {
   }
 }
 
-function decodeValue(s: KeyState): unknown {
-  if (s.t === 'string') return typeof s.v === 'string' ? s.v : Buffer.from(s.v!);
+function decodeValue(crdt: KeyCrdt, s: KeyState): unknown {
+  if (s.t === 'string') return typeof s.v === 'string' ? s.v : Buffer.from(s.v as Uint8Array);
+  // Elements arrive one by one (loadElements) into an empty container.
+  if (s.t === 'hash') return new HashValue(s.ts % 0x7fffffff);
+  if (s.t === 'set') return new SetValue(s.ts % 0x7fffffff);
   const v = s.v as Uint8Array;
   const loaded = loadDumpPayload(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   if (loaded === null || loaded.type !== s.t) throw new Error('undecodable payload');

@@ -205,6 +205,15 @@ export class Server implements KeyspaceListener {
       heartbeatMs: 100,
       antiEntropyMs: this.config.int('anti-entropy-interval-ms'),
     });
+    const config = this.config;
+    this.replication.crdt.containers.limits = {
+      get hash() {
+        return { maxEntries: config.int('hash-max-listpack-entries'), maxValue: config.int('hash-max-listpack-value') };
+      },
+      get intsetMax() {
+        return config.int('set-max-intset-entries');
+      },
+    };
     await this.replication.start();
     this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');
   }

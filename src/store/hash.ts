@@ -1,6 +1,7 @@
 import { Dict, type DictNode } from './dict.js';
 import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack } from './rdb.js';
 import { pickDistinct, sampleNode, type RandomInt } from './sampling.js';
+import type { ElementObserver } from './element-observer.js';
 import type { RdbLoader, TypeCodec } from './values.js';
 
 /**
@@ -46,6 +47,8 @@ export class HashValue {
   private enc: HashEncoding = 'listpack';
   private head: HashField | null = null;
   private tail: HashField | null = null;
+  /** Replication's element observer while this hash is stored in a replicated keyspace. */
+  observer: ElementObserver | null = null;
 
   constructor(readonly seed: number) {
     this.dict = new Dict<HashField>(seed);
@@ -90,13 +93,16 @@ export class HashValue {
     if (this.enc === 'listpack' && (f.length > limits.maxValue || v.length > limits.maxValue)) this.convert();
     const node = this.dict.get(f);
     if (node !== undefined) {
+      const previous = node.value;
       node.value = v;
+      this.observer?.elementChanged(this, f, true, previous, node.meta);
       return false;
     }
     const created = new HashField(f, v);
     this.dict.add(created);
     if (this.enc === 'listpack') this.link(created);
     if (this.enc === 'listpack' && this.dict.size > limits.maxEntries) this.convert();
+    this.observer?.elementChanged(this, f, true, undefined, undefined);
     return true;
   }
 
@@ -105,6 +111,7 @@ export class HashValue {
     const node = this.dict.delete(f);
     if (node === undefined) return false;
     if (this.enc === 'listpack') this.unlink(node);
+    this.observer?.elementChanged(this, f, false, node.value, node.meta);
     return true;
   }
 

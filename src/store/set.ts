@@ -1,6 +1,7 @@
 import { Dict, type DictNode } from './dict.js';
 import { RDB_TYPE, RdbFormatError } from './rdb.js';
 import { pickDistinct, sampleNode, type RandomInt } from './sampling.js';
+import type { ElementObserver } from './element-observer.js';
 import type { RdbLoader, TypeCodec } from './values.js';
 
 /**
@@ -64,6 +65,8 @@ export class SetValue {
   private enc: SetEncoding = 'intset';
   /** Members in ascending order while intset-encoded (an intset iterates sorted); null when stale. */
   private sorted: string[] | null = null;
+  /** Replication's element observer while this set is stored in a replicated keyspace. */
+  observer: ElementObserver | null = null;
 
   constructor(readonly seed: number) {
     this.dict = new Dict<SetMember>(seed);
@@ -104,13 +107,16 @@ export class SetValue {
       this.sorted = null;
     }
     this.dict.add(new SetMember(m));
+    this.observer?.elementChanged(this, m, true, undefined, undefined);
     return true;
   }
 
   /** Removes m; false if it was not there. */
   remove(m: string): boolean {
-    if (this.dict.delete(m) === undefined) return false;
+    const node = this.dict.delete(m);
+    if (node === undefined) return false;
     this.sorted = null;
+    this.observer?.elementChanged(this, m, false, undefined, node.meta);
     return true;
   }
 

@@ -1,0 +1,98 @@
+import type { Random } from '../src/runtime/random.js';
+import type { HashValue } from '../src/store/hash.js';
+import type { SetValue } from '../src/store/set.js';
+import { ReplyError } from './client.js';
+import type { Life } from './cluster.js';
+
+/**
+ * Hash and set traffic: HSET/HDEL on a few fields, HINCRBY on counter
+ * fields, SADD/SREM on a few members. Checked after convergence (beside the
+ * identical views every node must show): counter fields equal the sum of
+ * acknowledged increments, and no field or member appears that no client
+ * was acknowledged writing.
+ */
+
+const HASH_KEYS = 3;
+const SET_KEYS = 3;
+const FIELDS = 5;
+const MEMBERS = 6;
+
+export class ContainerWorkload {
+  readonly failures: string[] = [];
+  /** Acknowledged HINCRBY amounts per "key/field", and which life acknowledged them. */
+  private readonly increments: { id: string; amount: number; life: number }[] = [];
+  /** Every "key/element" a client was acknowledged writing (value for fields). */
+  private readonly written = new Map<string, Set<string>>();
+  private nextValue = 0;
+
+  constructor(private readonly random: Random) {}
+
+  step(life: Life): void {
+    const r = this.random.next();
+    const h = `h${this.random.int(HASH_KEYS)}`;
+    const s = `s${this.random.int(SET_KEYS)}`;
+    const f = `f${this.random.int(FIELDS)}`;
+    const m = `m${this.random.int(MEMBERS)}`;
+    if (r < 0.3) return this.write(life, `${h}/${f}`, `x${++this.nextValue}`, ['HSET', h, f, `x${this.nextValue}`]);
+    if (r < 0.4) {
+      this.call(life, ['HDEL', h, f]);
+      return;
+    }
+    if (r < 0.6) return this.incr(life, `hc${this.random.int(HASH_KEYS)}`, f);
+    if (r < 0.85) return this.write(life, `${s}/${m}`, '', ['SADD', s, m]);
+    this.call(life, ['SREM', s, m]);
+  }
+
+  private call(life: Life, args: string[]): boolean {
+    const reply = life.client.call(...args);
+    if (!(reply instanceof ReplyError)) return true;
+    this.failures.push(`${args[0]} answered an error: ${reply.message}`);
+    return false;
+  }
+
+  private write(life: Life, id: string, value: string, args: string[]): void {
+    if (!this.call(life, args)) return;
+    let values = this.written.get(id);
+    if (values === undefined) this.written.set(id, (values = new Set()));
+    values.add(value);
+  }
+
+  private incr(life: Life, key: string, field: string): void {
+    const amount = 1 + this.random.int(9);
+    if (this.call(life, ['HINCRBY', key, field, String(amount)])) this.increments.push({ id: `${key}/${field}`, amount, life: life.index });
+  }
+
+  /** Checks the converged state of one node. */
+  check(final: Life, crashedLives: Set<number>): string[] {
+    const out = [...this.failures];
+    const db = final.server.keyspace.db(0);
+    for (const e of db.entries()) {
+      if (e.type === 'hash' && e.key.startsWith('h') && !e.key.startsWith('hc')) {
+        for (const f of (e.value as HashValue).toArray()) this.expectWritten(out, `${e.key}/${f.key}`, f.value);
+      } else if (e.type === 'set') {
+        for (const m of (e.value as SetValue).members()) this.expectWritten(out, `${e.key}/${m}`, '');
+      }
+    }
+    for (let k = 0; k < HASH_KEYS; k++) for (let f = 0; f < FIELDS; f++) out.push(...this.checkCounter(final, `hc${k}`, `f${f}`, crashedLives));
+    return out;
+  }
+
+  private expectWritten(out: string[], id: string, value: string): void {
+    if (this.written.get(id)?.has(value) !== true) out.push(`${id} holds ${JSON.stringify(value)}, which no client wrote`);
+  }
+
+  private checkCounter(final: Life, key: string, field: string, crashedLives: Set<number>): string[] {
+    const ops = this.increments.filter((o) => o.id === `${key}/${field}`);
+    const total = ops.reduce((n, o) => n + o.amount, 0);
+    const sure = ops.filter((o) => !crashedLives.has(o.life)).reduce((n, o) => n + o.amount, 0);
+    const e = final.server.keyspace.db(0).keys.get(key);
+    const value = Number((e?.value as HashValue | undefined)?.get(field) ?? '0');
+    return value < sure || value > total ? [`${key}/${field}: ${value}, acknowledged ${sure} (${total} counting crashed nodes)`] : [];
+  }
+}
+
+/** A canonical text of a hash's or set's contents (element order is not part of the state). */
+export function containerText(e: { type: string; value: unknown }): string {
+  if (e.type === 'hash') return JSON.stringify((e.value as HashValue).toArray().map((f) => [f.key, f.value]).sort());
+  return JSON.stringify((e.value as SetValue).members().sort());
+}

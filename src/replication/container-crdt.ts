@@ -1,0 +1,112 @@
+import type { ElementMeta, KeyMeta } from '../crdt/key-meta.js';
+import type { Database } from '../store/database.js';
+import type { ElementObserver } from '../store/element-observer.js';
+import type { Entry } from '../store/entry.js';
+import type { HashValue } from '../store/hash.js';
+import type { SetValue } from '../store/set.js';
+import { elementFloor, elementsOf, incrementElement, removeElement, stampElement, type ContainerLimits } from './elements.js';
+import type { KeyCrdt } from './key-crdt.js';
+
+/** Keyspace events of element writes (anything else on a hash or set rewrites it whole: RENAME, SINTERSTORE, RESTORE...). */
+const ELEMENT_EVENTS = new Set(['hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop', 'smove']);
+
+interface PendingChange {
+  container: object;
+  element: string;
+  present: boolean;
+  previous: string | undefined;
+  meta: ElementMeta | undefined;
+}
+
+/** Most element changes one command may leave pending (bound: a runaway command fails loudly). */
+const MAX_PENDING = 10_000_000;
+
+/**
+ * The write side of the element-level CRDT (elements.ts): observes the
+ * elements a command writes to a stored hash or set, and when the command
+ * reports the key written, turns them into element versions, removals or
+ * counter increments.
+ */
+export class ContainerCrdt implements ElementObserver {
+  private pending: PendingChange[] = [];
+  limits: ContainerLimits = { hash: { maxEntries: 128, maxValue: 64 }, intsetMax: 512 };
+
+  constructor(private readonly crdt: KeyCrdt) {}
+
+  elementChanged(container: object, element: string, present: boolean, previous: string | undefined, meta: unknown): void {
+    if (this.crdt.applyingRemote) return;
+    if (this.pending.length >= MAX_PENDING) throw new Error('too many pending element changes');
+    this.pending.push({ container, element, present, previous, meta: meta as ElementMeta | undefined });
+  }
+
+  isElementEvent(event: string): boolean {
+    return ELEMENT_EVENTS.has(event);
+  }
+
+  /** Starts observing a stored container. */
+  attach(e: Entry): void {
+    (e.value as HashValue | SetValue).observer = this;
+  }
+
+  /** The container leaves the keyspace: forget what it had pending. */
+  detach(e: Entry): void {
+    (e.value as HashValue | SetValue).observer = null;
+    this.takePending(e.value as object);
+  }
+
+  /** A command wrote the hash or set `e`; `fresh` when it had no version yet (created by this command). */
+  written(db: Database, e: Entry, event: string, fresh: boolean): void {
+    this.attach(e);
+    const meta = e.crdt!;
+    let changes = this.takePending(e.value as object);
+    if (!ELEMENT_EVENTS.has(event)) return this.stampAll(e, meta);
+    const els = elementsOf(e, this.limits);
+    if (fresh) {
+      // Created by this command before it was observed: every element is new (HINCRBY's counts start from 0).
+      meta.elementTombs = null;
+      meta.elementsDigest = 0;
+      changes = els.names().map((element) => ({ container: e.value as object, element, present: true, previous: undefined, meta: undefined }));
+    }
+    for (const ch of changes) {
+      if (!ch.present) removeElement(meta, ch.element, ch.meta, this.crdt.stampAbove(0));
+      else if (event === 'hincrby' || event === 'hincrbyfloat') this.increment(e, meta, ch, event);
+      else stampElement(meta, els, ch.element, this.crdt.stampAbove(elementFloor(meta, els, ch.element)), this.crdt.self);
+    }
+  }
+
+  /** Every element of a container that is new as a whole is a new element version. */
+  private stampAll(e: Entry, meta: KeyMeta): void {
+    meta.elementTombs = null;
+    meta.elementsDigest = 0;
+    const els = elementsOf(e, this.limits);
+    for (const name of els.names()) stampElement(meta, els, name, this.crdt.stampAbove(0), this.crdt.self);
+  }
+
+  private increment(e: Entry, meta: KeyMeta, ch: PendingChange, event: string): void {
+    const els = elementsOf(e, this.limits);
+    const now = els.valueOf(ch.element) ?? '0';
+    const before = ch.previous ?? '0';
+    const isFloat = event === 'hincrbyfloat';
+    const agreed = incrementElement(meta, els, ch.element, ch.previous, (rows) =>
+      isFloat ? this.crdt.addToRow(rows, 0, Number(now) - Number(before)) : this.crdt.addToRow(rows, BigInt(now) - BigInt(before), 0),
+    );
+    if (agreed !== now) this.rewrite(e, ch.element, agreed);
+  }
+
+  /** Stores the value every replica agrees on for a float counter field, without observing it as a write. */
+  private rewrite(e: Entry, field: string, value: string): void {
+    const h = e.value as HashValue;
+    const m = h.field(field)!.meta;
+    h.observer = null;
+    h.set(field, value, this.limits.hash);
+    h.field(field)!.meta = m;
+    h.observer = this;
+  }
+
+  private takePending(container: object): PendingChange[] {
+    if (this.pending.length === 0) return [];
+    const mine = this.pending.filter((p) => p.container === container);
+    if (mine.length > 0) this.pending = this.pending.filter((p) => p.container !== container);
+    return mine;
+  }
+}
