@@ -1,6 +1,7 @@
 import type { Random } from '../src/runtime/random.js';
 import type { HashValue } from '../src/store/hash.js';
 import type { SetValue } from '../src/store/set.js';
+import type { ZSetValue } from '../src/store/zset.js';
 import { ReplyError } from './client.js';
 import type { Life } from './cluster.js';
 
@@ -33,14 +34,24 @@ export class ContainerWorkload {
     const s = `s${this.random.int(SET_KEYS)}`;
     const f = `f${this.random.int(FIELDS)}`;
     const m = `m${this.random.int(MEMBERS)}`;
-    if (r < 0.3) return this.write(life, `${h}/${f}`, `x${++this.nextValue}`, ['HSET', h, f, `x${this.nextValue}`]);
-    if (r < 0.4) {
+    const z = `z${this.random.int(SET_KEYS)}`;
+    if (r < 0.2) return this.write(life, `${h}/${f}`, `x${++this.nextValue}`, ['HSET', h, f, `x${this.nextValue}`]);
+    if (r < 0.27) {
       this.call(life, ['HDEL', h, f]);
       return;
     }
-    if (r < 0.6) return this.incr(life, `hc${this.random.int(HASH_KEYS)}`, f);
-    if (r < 0.85) return this.write(life, `${s}/${m}`, '', ['SADD', s, m]);
-    this.call(life, ['SREM', s, m]);
+    if (r < 0.4) return this.incr(life, 'HINCRBY', `hc${this.random.int(HASH_KEYS)}`, f);
+    if (r < 0.55) return this.write(life, `${s}/${m}`, '', ['SADD', s, m]);
+    if (r < 0.62) {
+      this.call(life, ['SREM', s, m]);
+      return;
+    }
+    if (r < 0.75) return this.write(life, `${z}/${m}`, String(++this.nextValue), ['ZADD', z, String(this.nextValue), m]);
+    if (r < 0.8) {
+      this.call(life, ['ZREM', z, m]);
+      return;
+    }
+    this.incr(life, 'ZINCRBY', `zc${this.random.int(SET_KEYS)}`, m);
   }
 
   private call(life: Life, args: string[]): boolean {
@@ -57,9 +68,11 @@ export class ContainerWorkload {
     values.add(value);
   }
 
-  private incr(life: Life, key: string, field: string): void {
+  /** HINCRBY key field n, or ZINCRBY key n member. */
+  private incr(life: Life, command: 'HINCRBY' | 'ZINCRBY', key: string, element: string): void {
     const amount = 1 + this.random.int(9);
-    if (this.call(life, ['HINCRBY', key, field, String(amount)])) this.increments.push({ id: `${key}/${field}`, amount, life: life.index });
+    const args = command === 'HINCRBY' ? [command, key, element, String(amount)] : [command, key, String(amount), element];
+    if (this.call(life, args)) this.increments.push({ id: `${key}/${element}`, amount, life: life.index });
   }
 
   /** Checks the converged state of one node. */
@@ -71,9 +84,14 @@ export class ContainerWorkload {
         for (const f of (e.value as HashValue).toArray()) this.expectWritten(out, `${e.key}/${f.key}`, f.value);
       } else if (e.type === 'set') {
         for (const m of (e.value as SetValue).members()) this.expectWritten(out, `${e.key}/${m}`, '');
+      } else if (e.type === 'zset' && !e.key.startsWith('zc')) {
+        for (const n of e.value as ZSetValue) this.expectWritten(out, `${e.key}/${n.key}`, String(n.score));
       }
     }
-    for (let k = 0; k < HASH_KEYS; k++) for (let f = 0; f < FIELDS; f++) out.push(...this.checkCounter(final, `hc${k}`, `f${f}`, crashedLives));
+    for (let k = 0; k < HASH_KEYS; k++) {
+      for (let f = 0; f < FIELDS; f++) out.push(...this.checkCounter(final, `hc${k}`, `f${f}`, crashedLives));
+      for (let m = 0; m < MEMBERS; m++) out.push(...this.checkCounter(final, `zc${k}`, `m${m}`, crashedLives));
+    }
     return out;
   }
 
@@ -86,13 +104,14 @@ export class ContainerWorkload {
     const total = ops.reduce((n, o) => n + o.amount, 0);
     const sure = ops.filter((o) => !crashedLives.has(o.life)).reduce((n, o) => n + o.amount, 0);
     const e = final.server.keyspace.db(0).keys.get(key);
-    const value = Number((e?.value as HashValue | undefined)?.get(field) ?? '0');
+    const value = e === undefined ? 0 : e.type === 'zset' ? ((e.value as ZSetValue).score(field) ?? 0) : Number((e.value as HashValue).get(field) ?? '0');
     return value < sure || value > total ? [`${key}/${field}: ${value}, acknowledged ${sure} (${total} counting crashed nodes)`] : [];
   }
 }
 
 /** A canonical text of a hash's or set's contents (element order is not part of the state). */
 export function containerText(e: { type: string; value: unknown }): string {
+  if (e.type === 'zset') return JSON.stringify(Array.from(e.value as ZSetValue, (n) => [n.key, n.score]));
   if (e.type === 'hash') return JSON.stringify((e.value as HashValue).toArray().map((f) => [f.key, f.value]).sort());
   return JSON.stringify((e.value as SetValue).members().sort());
 }

@@ -109,7 +109,7 @@ export function versionOf(life: Life, key: string): Version | null {
 export function viewOf(life: Life): string {
   const rows: string[] = [];
   for (const e of life.server.keyspace.db(0).entries()) {
-    const value = e.type === 'hash' || e.type === 'set' ? containerText(e) : String(e.value);
+    const value = e.type === 'hash' || e.type === 'set' || e.type === 'zset' ? containerText(e) : String(e.value);
     rows.push(JSON.stringify([e.key, e.type, value, e.expireAt]));
   }
   return rows.sort().join('\n');

@@ -4,11 +4,18 @@ import type { ElementObserver } from '../store/element-observer.js';
 import type { Entry } from '../store/entry.js';
 import type { HashValue } from '../store/hash.js';
 import type { SetValue } from '../store/set.js';
+import type { ZSetValue } from '../store/zset.js';
 import { elementFloor, elementsOf, incrementElement, removeElement, stampElement, type ContainerLimits } from './elements.js';
 import type { KeyCrdt } from './key-crdt.js';
 
 /** Keyspace events of element writes (anything else on a hash or set rewrites it whole: RENAME, SINTERSTORE, RESTORE...). */
-const ELEMENT_EVENTS = new Set(['hset', 'hdel', 'hincrby', 'hincrbyfloat', 'sadd', 'srem', 'spop', 'smove']);
+const ELEMENT_EVENTS = new Set([
+  'hset', 'hdel', 'hincrby', 'hincrbyfloat',
+  'sadd', 'srem', 'spop', 'smove',
+  'zadd', 'zincr', 'zrem', 'zpopmin', 'zpopmax', 'zremrangebyscore', 'zremrangebyrank', 'zremrangebylex',
+]);
+/** Element events that add to a counter (field or score) instead of writing a new element version. */
+const INCREMENT_EVENTS = new Set(['hincrby', 'hincrbyfloat', 'zincr']);
 
 interface PendingChange {
   container: object;
@@ -29,7 +36,7 @@ const MAX_PENDING = 10_000_000;
  */
 export class ContainerCrdt implements ElementObserver {
   private pending: PendingChange[] = [];
-  limits: ContainerLimits = { hash: { maxEntries: 128, maxValue: 64 }, intsetMax: 512 };
+  limits: ContainerLimits = { hash: { maxEntries: 128, maxValue: 64 }, intsetMax: 512, zset: { maxEntries: 128, maxValue: 64 } };
 
   constructor(private readonly crdt: KeyCrdt) {}
 
@@ -45,12 +52,12 @@ export class ContainerCrdt implements ElementObserver {
 
   /** Starts observing a stored container. */
   attach(e: Entry): void {
-    (e.value as HashValue | SetValue).observer = this;
+    (e.value as HashValue | SetValue | ZSetValue).observer = this;
   }
 
   /** The container leaves the keyspace: forget what it had pending. */
   detach(e: Entry): void {
-    (e.value as HashValue | SetValue).observer = null;
+    (e.value as HashValue | SetValue | ZSetValue).observer = null;
     this.takePending(e.value as object);
   }
 
@@ -69,7 +76,7 @@ export class ContainerCrdt implements ElementObserver {
     }
     for (const ch of changes) {
       if (!ch.present) removeElement(meta, ch.element, ch.meta, this.crdt.stampAbove(0));
-      else if (event === 'hincrby' || event === 'hincrbyfloat') this.increment(e, meta, ch, event);
+      else if (INCREMENT_EVENTS.has(event)) this.increment(e, meta, ch, event);
       else stampElement(meta, els, ch.element, this.crdt.stampAbove(elementFloor(meta, els, ch.element)), this.crdt.self);
     }
   }
@@ -86,21 +93,22 @@ export class ContainerCrdt implements ElementObserver {
     const els = elementsOf(e, this.limits);
     const now = els.valueOf(ch.element) ?? '0';
     const before = ch.previous ?? '0';
-    const isFloat = event === 'hincrbyfloat';
+    const isFloat = event !== 'hincrby';
     const agreed = incrementElement(meta, els, ch.element, ch.previous, (rows) =>
       isFloat ? this.crdt.addToRow(rows, 0, Number(now) - Number(before)) : this.crdt.addToRow(rows, BigInt(now) - BigInt(before), 0),
     );
     if (agreed !== now) this.rewrite(e, ch.element, agreed);
   }
 
-  /** Stores the value every replica agrees on for a float counter field, without observing it as a write. */
-  private rewrite(e: Entry, field: string, value: string): void {
-    const h = e.value as HashValue;
-    const m = h.field(field)!.meta;
-    h.observer = null;
-    h.set(field, value, this.limits.hash);
-    h.field(field)!.meta = m;
-    h.observer = this;
+  /** Stores the value every replica agrees on for a float counter, without observing it as a write. */
+  private rewrite(e: Entry, element: string, value: string): void {
+    const container = e.value as HashValue | ZSetValue;
+    const els = elementsOf(e, this.limits);
+    const m = els.metaOf(element)!;
+    container.observer = null;
+    els.write(element, value);
+    els.setMeta(element, m);
+    container.observer = this;
   }
 
   private takePending(container: object): PendingChange[] {

@@ -4,6 +4,7 @@ import { compareVersion, mergeCounters, type CounterRow, type ElementState } fro
 import type { Entry } from '../store/entry.js';
 import type { HashLimits, HashValue } from '../store/hash.js';
 import type { SetValue } from '../store/set.js';
+import type { ZSetValue } from '../store/zset.js';
 import { mixNumber, mixOrigin, mixString } from './merkle.js';
 
 /**
@@ -14,10 +15,11 @@ import { mixNumber, mixOrigin, mixString } from './merkle.js';
  * and a set is add-wins. The container itself is versioned like any key.
  */
 
-/** Settings a container needs to stay encoded as Redis would (hash-max-listpack-*, set-max-intset-entries). */
+/** Settings a container needs to stay encoded as Redis would (hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*). */
 export interface ContainerLimits {
   hash: HashLimits;
   intsetMax: number;
+  zset: HashLimits;
 }
 
 /** What replication does to a hash or a set, whichever it is. */
@@ -32,12 +34,37 @@ interface Elements {
 }
 
 export function isContainer(e: Entry): boolean {
-  return e.type === 'hash' || e.type === 'set';
+  return e.type === 'hash' || e.type === 'set' || e.type === 'zset';
 }
 
 export function elementsOf(e: Entry, limits: ContainerLimits): Elements {
   if (e.type === 'hash') return hashElements(e.value as HashValue, limits.hash);
+  if (e.type === 'zset') return zsetElements(e.value as ZSetValue, limits.zset);
   return setElements(e.value as SetValue, limits.intsetMax);
+}
+
+/** Sorted-set members: the element value is the score as text (String/Number round-trip exactly). */
+function zsetElements(z: ZSetValue, limits: HashLimits): Elements {
+  return {
+    metaOf: (name) => z.node(name)?.meta as ElementMeta | undefined,
+    setMeta: (name, meta) => void (z.node(name)!.meta = meta),
+    valueOf: (name) => {
+      const score = z.score(name);
+      return score === undefined ? null : String(score);
+    },
+    write: (name, value) => {
+      const score = Number(value ?? '0');
+      const node = z.node(name);
+      if (node !== undefined) return z.setScore(node, score);
+      if (z.encoding === 'listpack' && (z.size + 1 > limits.maxEntries || name.length > limits.maxValue)) z.toSkiplist();
+      z.insert(name, score);
+    },
+    remove: (name) => void z.remove(name),
+    names: () => Array.from(z, (n) => n.key),
+    get size() {
+      return z.size;
+    },
+  };
 }
 
 function hashElements(h: HashValue, limits: HashLimits): Elements {

@@ -3,6 +3,7 @@ import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
 import { compareExpire, compareVersion, isDead, mergeCounters, type ElementState, type KeyState } from '../crdt/key-state.js';
 import { HashValue } from '../store/hash.js';
 import { SetValue } from '../store/set.js';
+import { ZSetValue } from '../store/zset.js';
 import { elementStates, elementsOf, isContainer, loadElements, mergeElements } from './elements.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
@@ -59,7 +60,7 @@ export function invalidState(s: KeyState): string | null {
   if (shape !== null) return shape;
   if (!isDead(s)) {
     if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
-    if (s.t === 'hash' || s.t === 'set') return Array.isArray(s.v) && s.v.every(isElementState) ? null : 'bad elements';
+    if (s.t === 'hash' || s.t === 'set' || s.t === 'zset') return Array.isArray(s.v) && s.v.every(isElementState) ? null : 'bad elements';
     if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
     if (s.t !== 'string' && (typeof s.v === 'string' || !verifyDumpPayload(Buffer.from(s.v.buffer, s.v.byteOffset, s.v.byteLength)))) return 'bad payload';
   }
@@ -130,7 +131,7 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
   setExpireAt(db, e, s.e ?? 0);
   if (tomb !== undefined) crdt.tombstones[db.id]!.delete(key);
   crdt.redigest(db, e, oldDigest);
-  if (isContainer(e) && (e.value as HashValue | SetValue).size === 0) return emptied(crdt, db, e);
+  if (isContainer(e) && (e.value as HashValue | SetValue | ZSetValue).size === 0) return emptied(crdt, db, e);
   return 'set';
 }
 
@@ -163,9 +164,9 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
     event = s.e === 0 ? 'persist' : 'expire';
   }
   if (isContainer(e)) {
-    if (mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0))) event = e.type === 'hash' ? 'hset' : 'sadd';
+    if (mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0))) event = e.type === 'hash' ? 'hset' : e.type === 'set' ? 'sadd' : 'zadd';
     if (event !== null) crdt.redigest(db, e, oldDigest);
-    return (e.value as HashValue | SetValue).size === 0 ? emptied(crdt, db, e) : event;
+    return (e.value as HashValue | SetValue | ZSetValue).size === 0 ? emptied(crdt, db, e) : event;
   }
   const counters = mergeCounters(meta.counters ?? undefined, s.c);
   if (counters !== undefined && counters !== meta.counters) {
@@ -191,6 +192,7 @@ function decodeValue(crdt: KeyCrdt, s: KeyState): unknown {
   // Elements arrive one by one (loadElements) into an empty container.
   if (s.t === 'hash') return new HashValue(s.ts % 0x7fffffff);
   if (s.t === 'set') return new SetValue(s.ts % 0x7fffffff);
+  if (s.t === 'zset') return new ZSetValue(s.ts % 0x7fffffff);
   const v = s.v as Uint8Array;
   const loaded = loadDumpPayload(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   if (loaded === null || loaded.type !== s.t) throw new Error('undecodable payload');

@@ -213,6 +213,9 @@ export class Server implements KeyspaceListener {
       get intsetMax() {
         return config.int('set-max-intset-entries');
       },
+      get zset() {
+        return { maxEntries: config.int('zset-max-listpack-entries'), maxValue: config.int('zset-max-listpack-value') };
+      },
     };
     await this.replication.start();
     this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');

@@ -1,3 +1,4 @@
+import type { ElementObserver } from './element-observer.js';
 import { formatDouble } from '../protocol/format.js';
 import { Dict } from './dict.js';
 import { type Before, OrderTree, ZNode } from './zset-tree.js';
@@ -68,6 +69,8 @@ export class ZSetValue {
   private readonly dict: Dict<ZNode>;
   private readonly index = new OrderTree();
   private enc: ZSetEncoding;
+  /** Replication's element observer while this sorted set is stored in a replicated keyspace. */
+  observer: ElementObserver | null = null;
 
   constructor(
     readonly seed: number,
@@ -121,14 +124,17 @@ export class ZSetValue {
     const node = new ZNode(m, score);
     this.index.insert(node, aim(score, m));
     this.dict.add(node);
+    this.observer?.elementChanged(this, m, true, undefined, undefined);
     return node;
   }
 
   /** Changes a member's score (zslUpdateScore), keeping its node. */
   setScore(node: ZNode, score: number): void {
+    const previous = node.score;
     this.index.remove(node, aim(node.score, node.key));
     node.score = score;
     this.index.insert(node, aim(score, node.key));
+    this.observer?.elementChanged(this, node.key, true, String(previous), node.meta);
   }
 
   /** Removes member m; false if absent. */
@@ -137,6 +143,7 @@ export class ZSetValue {
     if (node === undefined) return false;
     this.index.remove(node, aim(node.score, node.key));
     this.dict.delete(m);
+    this.observer?.elementChanged(this, m, false, String(node.score), node.meta);
     return true;
   }
 
@@ -171,7 +178,9 @@ export class ZSetValue {
   removeRangeByRank(lo: number, hi: number): number {
     let removed = 0;
     for (let r = lo; r <= hi && lo < this.size; r++) {
-      this.dict.delete(this.index.removeAt(lo).key);
+      const node = this.index.removeAt(lo);
+      this.dict.delete(node.key);
+      this.observer?.elementChanged(this, node.key, false, String(node.score), node.meta);
       removed++;
     }
     return removed;
