@@ -85,6 +85,8 @@ export function mergeKeyState(a: KeyState, b: KeyState): KeyState {
   const order = compareVersion(a.ts, a.o, a.g, b.ts, b.o, b.g);
   if (order !== 0) return order > 0 ? a : b;
   if (isDead(a)) return (a.d ?? 0) <= (b.d ?? 0) ? a : b;
+  // One tombstone revived as two types on two replicas: the type name decides, the same way everywhere.
+  if (a.t !== b.t) return a.t! > b.t! ? a : b;
   const expireOrder = compareExpire(a.x ?? 0, a.e ?? 0, b.x ?? 0, b.e ?? 0);
   const expireFrom = expireOrder >= 0 ? a : b;
   const c = mergeCounters(a.c, b.c);

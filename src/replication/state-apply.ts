@@ -85,6 +85,8 @@ export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState
   // taking it again would bounce it between peers forever.
   else if (isDead(s) && (s.d ?? 0) < crdt.collectedBefore) return null;
   else order = 1;
+  // Two replicas can revive one tombstone as different types at once (INCR here, HSET there): same version, so the type name decides.
+  if (order === 0 && live !== null && !isDead(s) && s.t !== e!.type) order = s.t! > e!.type ? 1 : -1;
   if (order < 0) return null;
   crdt.applyingRemote = true;
   try {
