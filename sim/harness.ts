@@ -126,5 +126,5 @@ function judge(cluster: SimCluster, workload: Workload): string[] {
   const crashed = new Set(cluster.lives.filter((l) => l.crashed).map((l) => l.index));
   const final = cluster.running()[0]!;
   const merkle = cluster.running().flatMap((l) => checkMerkle(l));
-  return [...checkRegisters(workload, final, crashed), ...checkCounters(workload, final, crashed), ...workload.containers.check(final, crashed), ...merkle];
+  return [...checkRegisters(workload, final, crashed), ...checkCounters(workload, final, crashed), ...workload.containers.check(final, crashed), ...workload.lists.check(final, crashed), ...merkle];
 }

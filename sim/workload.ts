@@ -5,6 +5,8 @@ import { MerkleSummary } from '../src/replication/merkle.js';
 import type { Random } from '../src/runtime/random.js';
 import { ReplyError, type Reply } from './client.js';
 import { ContainerWorkload, containerText } from './workload-containers.js';
+import { ListWorkload } from './workload-lists.js';
+import type { QuickList } from '../src/store/list.js';
 import type { Life } from './cluster.js';
 
 /**
@@ -37,6 +39,7 @@ const COUNTER_KEYS = 4;
 
 export class Workload {
   readonly containers: ContainerWorkload;
+  readonly lists: ListWorkload;
   readonly registers: RegisterOp[] = [];
   readonly increments: IncrOp[] = [];
   readonly failures: string[] = [];
@@ -45,12 +48,15 @@ export class Workload {
 
   constructor(private readonly random: Random) {
     this.containers = new ContainerWorkload(random);
+    this.lists = new ListWorkload(random);
   }
 
   /** Runs one random command on the given node and records what it acknowledged. */
   step(life: Life): void {
     this.opsRun++;
-    if (this.random.next() < 0.3) return this.containers.step(life);
+    const kind = this.random.next();
+    if (kind < 0.25) return this.containers.step(life);
+    if (kind < 0.4) return this.lists.step(life);
     const r = this.random.next();
     if (r < 0.35) return this.incr(life);
     const key = `r${this.random.int(REGISTER_KEYS)}`;
@@ -109,7 +115,7 @@ export function versionOf(life: Life, key: string): Version | null {
 export function viewOf(life: Life): string {
   const rows: string[] = [];
   for (const e of life.server.keyspace.db(0).entries()) {
-    const value = e.type === 'hash' || e.type === 'set' || e.type === 'zset' ? containerText(e) : String(e.value);
+    const value = e.type === 'list' ? JSON.stringify((e.value as QuickList).toArray()) : e.type === 'string' ? String(e.value) : containerText(e);
     rows.push(JSON.stringify([e.key, e.type, value, e.expireAt]));
   }
   return rows.sort().join('\n');
@@ -174,6 +180,7 @@ export function checkMerkle(life: Life): string[] {
     fresh.update(e.key, 0, entryDigest(e));
   }
   for (const [key, t] of crdt.tombstones[0]!) fresh.update(key, 0, tombDigest(key, t));
+  for (const [key, h] of crdt.hidden[0]!) fresh.update(key, 0, entryDigest(h));
   const kept = crdt.merkle[0]!.leaves;
   for (let i = 0; i < kept.length; i++) if (kept[i] !== fresh.leaves[i]) return [`${life.node}: Merkle leaf ${i} drifted from its keys`];
   return [];

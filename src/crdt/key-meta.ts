@@ -1,3 +1,4 @@
+import type { ListMeta } from '../replication/list-crdt.js';
 import type { CounterRow } from './key-state.js';
 
 /**
@@ -17,6 +18,8 @@ export class KeyMeta {
   /** Hashes and sets: removed elements still to be seen by every replica, and the XOR of all element digests. */
   elementTombs: Map<string, ElementMeta> | null = null;
   elementsDigest = 0;
+  /** Lists: the sequence CRDT's elements (replication/list-crdt.ts). */
+  list: ListMeta | null = null;
 
   constructor(
     /** Version: HLC timestamp, origin node id, generation (even: live). */

@@ -172,6 +172,7 @@ export class AntiEntropy {
       byLeaf.get(base + leafOf(e.key))?.push([dbIndex, e.key, e.crdt.digest]);
     }
     for (const [key, tomb] of this.host.crdt.tombstones[dbIndex]!) byLeaf.get(base + leafOf(key))?.push([dbIndex, key, tomb.digest]);
+    for (const [key, h] of this.host.crdt.hidden[dbIndex]!) byLeaf.get(base + leafOf(key))?.push([dbIndex, key, h.crdt!.digest]);
   }
 }
 

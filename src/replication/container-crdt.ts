@@ -55,14 +55,19 @@ export class ContainerCrdt implements ElementObserver {
     (e.value as HashValue | SetValue | ZSetValue).observer = this;
   }
 
-  /** The container leaves the keyspace: forget what it had pending. */
-  detach(e: Entry): void {
+  /**
+   * The container leaves the keyspace. Removals a command made just before
+   * deleting the emptied key (and reported no event for yet) still count:
+   * they become element removals first.
+   */
+  detach(db: Database, e: Entry): void {
+    if (e.crdt !== null && !this.crdt.applyingRemote) this.written(db, e, 'hdel', false);
     (e.value as HashValue | SetValue | ZSetValue).observer = null;
     this.takePending(e.value as object);
   }
 
   /** A command wrote the hash or set `e`; `fresh` when it had no version yet (created by this command). */
-  written(db: Database, e: Entry, event: string, fresh: boolean): void {
+  written(db: Database, e: Entry, event: string, fresh: boolean, keepRemoved = false): void {
     this.attach(e);
     const meta = e.crdt!;
     let changes = this.takePending(e.value as object);
@@ -70,8 +75,11 @@ export class ContainerCrdt implements ElementObserver {
     const els = elementsOf(e, this.limits);
     if (fresh) {
       // Created by this command before it was observed: every element is new (HINCRBY's counts start from 0).
-      meta.elementTombs = null;
-      meta.elementsDigest = 0;
+      // A continued emptied collection keeps its removed elements (they must stay removed).
+      if (!keepRemoved) {
+        meta.elementTombs = null;
+        meta.elementsDigest = 0;
+      }
       changes = els.names().map((element) => ({ container: e.value as object, element, present: true, previous: undefined, meta: undefined }));
     }
     for (const ch of changes) {

@@ -33,6 +33,12 @@ interface Elements {
   readonly size: number;
 }
 
+/** A hash, set, sorted set or list without elements (Redis never shows one). */
+export function isEmptyCollection(e: Entry): boolean {
+  if (e.type === 'list') return (e.value as { length: number }).length === 0;
+  return isContainer(e) && (e.value as { size: number }).size === 0;
+}
+
 export function isContainer(e: Entry): boolean {
   return e.type === 'hash' || e.type === 'set' || e.type === 'zset';
 }

@@ -4,7 +4,9 @@ import { counterInt, counterIntWire, type CounterRow } from '../crdt/key-state.j
 import type { Database, KeyCrdtHooks } from '../store/database.js';
 import type { Bytes, Entry } from '../store/entry.js';
 import { ContainerCrdt } from './container-crdt.js';
-import { isContainer } from './elements.js';
+import { isContainer, isEmptyCollection } from './elements.js';
+import { collectListTombs } from './list-crdt.js';
+import { isListElementEvent, listWritten, type ListStamps } from './list-writes.js';
 import { MerkleSummary, mixNumber, mixOrigin, mixString } from './merkle.js';
 
 /** Where version timestamps come from (the node's HLC). */
@@ -31,6 +33,13 @@ export class KeyCrdt implements KeyCrdtHooks {
   /** Per database index. */
   readonly tombstones: Map<string, Tombstone>[] = [];
   readonly merkle: MerkleSummary[] = [];
+  /**
+   * Collections emptied by their last element's removal, per database: Redis
+   * deletes the key, but the CRDT state stays (same version, removed
+   * elements) so that elements another replica adds concurrently are merged
+   * into it instead of being wiped by a delete. Still in the Merkle summary.
+   */
+  readonly hidden: Map<string, Entry>[] = [];
   /** Tombstones deleted before this HLC are collected here (every peer holds them or something newer). */
   collectedBefore = 0;
   /** True while a remote state is being applied: writes then are not this node's own. */
@@ -44,9 +53,11 @@ export class KeyCrdt implements KeyCrdtHooks {
     dbCount: number,
     private readonly changed: LocalChangeSink,
   ) {
+    (this.listStamps as { self: string }).self = self;
     for (let i = 0; i < dbCount; i++) {
       this.tombstones.push(new Map());
       this.merkle.push(new MerkleSummary());
+      this.hidden.push(new Map());
     }
   }
 
@@ -66,6 +77,7 @@ export class KeyCrdt implements KeyCrdtHooks {
     if (e !== undefined) {
       if (EXPIRE_EVENTS.has(event)) this.bumpExpire(db, e);
       else if (isContainer(e)) this.containerWritten(db, e, event);
+      else if (e.type === 'list') this.listWritten(db, e, event);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
     }
     this.changed(db, key);
@@ -81,17 +93,40 @@ export class KeyCrdt implements KeyCrdtHooks {
   private containerWritten(db: Database, e: Entry, event: string): void {
     const fresh = e.crdt === null;
     let registered: number;
+    let keepRemoved = false;
     if (fresh) {
       registered = this.tombDigest(db, e.key);
+      keepRemoved = this.hidden[db.id]!.get(e.key)?.type === e.type;
       this.metaOf(db, e);
       this.tombstones[db.id]!.delete(e.key);
     } else {
       if (!this.containers.isElementEvent(event)) this.restamp(db, e);
       registered = e.crdt!.digest;
     }
-    this.containers.written(db, e, event, fresh);
+    this.containers.written(db, e, event, fresh, keepRemoved);
     this.redigest(db, e, registered);
   }
+
+  /** A list written by a command: created ones join the bottom/revival version as hashes do; see list-writes.ts. */
+  private listWritten(db: Database, e: Entry, event: string): void {
+    const fresh = e.crdt === null;
+    let registered: number;
+    const continued = fresh && this.hidden[db.id]!.get(e.key)?.type === 'list';
+    const whole = (fresh && !continued) || !isListElementEvent(event);
+    if (fresh) {
+      registered = this.tombDigest(db, e.key);
+      this.metaOf(db, e);
+      this.tombstones[db.id]!.delete(e.key);
+    } else {
+      if (whole) this.restamp(db, e);
+      registered = e.crdt!.digest;
+    }
+    listWritten(e.crdt!, e, event, whole, this.listStamps);
+    collectListTombs(e.crdt!, this.collectedBefore);
+    this.redigest(db, e, registered);
+  }
+
+  private readonly listStamps: ListStamps = { stamp: () => this.stampAbove(0), self: '' };
 
   /** This node's counter row with an increment added (INCR family, HINCRBY). */
   addToRow(rows: CounterRow[], incr: bigint | number, floatIncr: number): CounterRow[] {
@@ -104,8 +139,16 @@ export class KeyCrdt implements KeyCrdtHooks {
   }
 
   deleting(db: Database, e: Entry): void {
-    if (isContainer(e)) this.containers.detach(e);
+    if (isContainer(e)) {
+      const registered = e.crdt?.digest ?? 0;
+      this.containers.detach(db, e);
+      if (e.crdt !== null && !this.applyingRemote) this.redigest(db, e, registered);
+    }
     if (this.applyingRemote) return;
+    if (e.crdt !== null && isEmptyCollection(e)) {
+      this.hidden[db.id]!.set(e.key, e);
+      return;
+    }
     const meta = e.crdt;
     const ts = meta === null ? 0 : meta.ts;
     const origin = meta === null ? '' : meta.origin;
@@ -163,6 +206,7 @@ export class KeyCrdt implements KeyCrdtHooks {
       tomb.digest = tombDigest(key, tomb);
       summary.update(key, 0, tomb.digest);
     }
+    for (const [key, h] of this.hidden[db.id]!) summary.update(key, 0, h.crdt!.digest);
   }
 
   // ---- local operations ----------------------------------------------------
@@ -171,9 +215,12 @@ export class KeyCrdt implements KeyCrdtHooks {
   restamp(db: Database, e: Entry): void {
     const tombs = this.tombstones[db.id]!;
     const tomb = tombs.size === 0 ? undefined : tombs.get(e.key);
+    const hiddenMap = this.hidden[db.id]!;
+    const hidden = e.crdt === null && hiddenMap.size !== 0 ? hiddenMap.get(e.key) : undefined;
+    if (hidden !== undefined) hiddenMap.delete(e.key);
     let meta = e.crdt;
-    const oldDigest = meta !== null ? meta.digest : tomb !== undefined ? tomb.digest : 0;
-    const floor = Math.max(meta === null ? 0 : meta.ts, tomb === undefined ? 0 : tomb.ts);
+    const oldDigest = meta !== null ? meta.digest : hidden !== undefined ? hidden.crdt!.digest : tomb !== undefined ? tomb.digest : 0;
+    const floor = Math.max(meta === null ? 0 : meta.ts, tomb === undefined ? 0 : tomb.ts, hidden === undefined ? 0 : hidden.crdt!.ts);
     const ts = this.stampAbove(floor);
     if (meta === null) {
       meta = new KeyMeta(ts, this.self, 0);
@@ -225,14 +272,34 @@ export class KeyCrdt implements KeyCrdtHooks {
    */
   private metaOf(db: Database, e: Entry): KeyMeta {
     if (e.crdt !== null) return e.crdt;
+    const adopted = this.adoptHidden(db, e);
+    if (adopted !== null) return (e.crdt = adopted);
     const tomb = this.tombstones[db.id]!.get(e.key);
     e.crdt = tomb === undefined ? new KeyMeta(0, '', 0) : new KeyMeta(tomb.ts, tomb.origin, tomb.gen + 1);
     return e.crdt;
   }
 
+  /** The digest the Merkle summary holds for a key without a live entry: its hidden collection's, its tombstone's, or 0. */
   private tombDigest(db: Database, key: string): number {
+    const hidden = this.hidden[db.id]!.get(key);
+    if (hidden !== undefined) return hidden.crdt!.digest;
     const tomb = this.tombstones[db.id]!.get(key);
     return tomb === undefined ? 0 : tomb.digest;
+  }
+
+  /**
+   * Takes key's hidden emptied collection out of the aside map. Returns its
+   * metadata when e (a fresh entry of the same type) can continue it.
+   */
+  private adoptHidden(db: Database, e: Entry): KeyMeta | null {
+    const map = this.hidden[db.id]!;
+    if (map.size === 0) return null;
+    const h = map.get(e.key);
+    if (h === undefined) return null;
+    map.delete(e.key);
+    if (h.type === e.type) return h.crdt;
+    // Another type on top of it: a new version above it, as a SET would be.
+    return new KeyMeta(this.stampAbove(h.crdt!.ts), this.self, 0);
   }
 
   // ---- digests -------------------------------------------------------------

@@ -423,6 +423,6 @@ function approxBytes(v: KeyState['v']): number {
   if (typeof v === 'string') return v.length;
   if (v instanceof Uint8Array) return v.byteLength;
   let n = 0;
-  for (const el of v) n += el[0].length + (el[4]?.length ?? 0) + 24;
+  for (const el of v) for (const x of el) n += typeof x === 'string' ? x.length + 2 : 9;
   return n;
 }

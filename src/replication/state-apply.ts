@@ -4,7 +4,9 @@ import { compareExpire, compareVersion, isDead, mergeCounters, type ElementState
 import { HashValue } from '../store/hash.js';
 import { SetValue } from '../store/set.js';
 import { ZSetValue } from '../store/zset.js';
-import { elementStates, elementsOf, isContainer, loadElements, mergeElements } from './elements.js';
+import { QuickList } from '../store/list.js';
+import { collectListTombs, elemStates, isListElemState, listMetaOf, mergeListElems, type ListElemState } from './list-crdt.js';
+import { elementStates, elementsOf, isContainer, isEmptyCollection, loadElements, mergeElements } from './elements.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
 import type { Entry, TypeName } from '../store/entry.js';
@@ -21,6 +23,8 @@ import { stateShapeError } from './messages.js';
 export function stateOf(crdt: KeyCrdt, db: Database, key: string): KeyState | null {
   const e = db.keys.get(key);
   if (e !== undefined && e.crdt !== null) return liveState(crdt, e, e.crdt);
+  const hidden = crdt.hidden[db.id]!.get(key);
+  if (hidden !== undefined) return liveState(crdt, hidden, hidden.crdt!);
   const tomb = crdt.tombstones[db.id]!.get(key);
   return tomb === undefined ? null : tombState(tomb);
 }
@@ -38,6 +42,7 @@ export function liveState(crdt: KeyCrdt, e: Entry, meta: KeyMeta): KeyState {
 function encodeValue(crdt: KeyCrdt, e: Entry, meta: KeyMeta): string | Uint8Array | ElementState[] {
   if (e.type === 'string') return meta.counters !== null ? meta.base : (e.value as string | Buffer);
   if (isContainer(e)) return elementStates(meta, elementsOf(e, crdt.containers.limits));
+  if (e.type === 'list') return elemStates(listMetaOf(meta)) as unknown as ElementState[];
   const payload = createDumpPayload(e.type, e.value, false);
   if (payload === null) throw new Error(`no codec for type ${e.type}`);
   return payload;
@@ -61,6 +66,7 @@ export function invalidState(s: KeyState): string | null {
   if (!isDead(s)) {
     if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
     if (s.t === 'hash' || s.t === 'set' || s.t === 'zset') return Array.isArray(s.v) && s.v.every(isElementState) ? null : 'bad elements';
+    if (s.t === 'list') return Array.isArray(s.v) && s.v.every(isListElemState) ? null : 'bad list elements';
     if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
     if (s.t !== 'string' && (typeof s.v === 'string' || !verifyDumpPayload(Buffer.from(s.v.buffer, s.v.byteOffset, s.v.byteLength)))) return 'bad payload';
   }
@@ -73,6 +79,8 @@ export function invalidState(s: KeyState): string | null {
  * the local state already dominated it. The caller validated s.
  */
 export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState): string | null {
+  const hidden = crdt.hidden[db.id]!.size === 0 ? undefined : crdt.hidden[db.id]!.get(key);
+  if (hidden !== undefined) return applyToHidden(crdt, db, hidden, s);
   const e = db.keys.get(key);
   const live = e !== undefined && e.crdt !== null ? e.crdt : null;
   const tombs = crdt.tombstones[db.id]!;
@@ -88,25 +96,57 @@ export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState
   // Two replicas can revive one tombstone as different types at once (INCR here, HSET there): same version, so the type name decides.
   if (order === 0 && live !== null && !isDead(s) && s.t !== e!.type) order = s.t! > e!.type ? 1 : -1;
   if (order < 0) return null;
+  return asRemote(crdt, () => {
+    if (order > 0) return isDead(s) ? replaceWithTombstone(crdt, db, key, e, s, null) : replaceLive(crdt, db, key, e, tomb, s, null);
+    return isDead(s) ? mergeTombstone(tomb!, s) : mergeLive(crdt, db, e!, s);
+  });
+}
+
+function asRemote<T>(crdt: KeyCrdt, fn: () => T): T {
   crdt.applyingRemote = true;
   try {
-    if (order > 0) return isDead(s) ? replaceWithTombstone(crdt, db, key, e, s) : replaceLive(crdt, db, key, e, tomb, s);
-    return isDead(s) ? mergeTombstone(tomb!, s) : mergeLive(crdt, db, e!, s);
+    return fn();
   } finally {
     crdt.applyingRemote = false;
   }
 }
 
-function replaceWithTombstone(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, s: KeyState): string {
-  const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : 0;
+/**
+ * A state for a key whose collection this node emptied (kept aside, see
+ * KeyCrdt.hidden): a newer state replaces it; the same version merges into
+ * it, and the key comes back if the merge gave it elements.
+ */
+function applyToHidden(crdt: KeyCrdt, db: Database, h: Entry, s: KeyState): string | null {
+  const m = h.crdt!;
+  let order = compareVersion(s.ts, s.o, s.g, m.ts, m.origin, m.gen);
+  if (order === 0 && !isDead(s) && s.t !== h.type) order = s.t! > h.type ? 1 : -1;
+  if (order < 0) return null;
+  return asRemote(crdt, () => {
+    if (order > 0) {
+      crdt.hidden[db.id]!.delete(h.key);
+      return isDead(s) ? replaceWithTombstone(crdt, db, h.key, undefined, s, m.digest) : replaceLive(crdt, db, h.key, undefined, undefined, s, m.digest);
+    }
+    const oldDigest = m.digest;
+    if (!mergeCollection(crdt, h, s)) return null;
+    crdt.redigest(db, h, oldDigest);
+    if (isEmptyCollection(h)) return null;
+    crdt.hidden[db.id]!.delete(h.key);
+    db.adopt(h);
+    if (isContainer(h)) crdt.containers.attach(h);
+    return MERGE_EVENTS[h.type]!;
+  });
+}
+
+function replaceWithTombstone(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, s: KeyState, registered: number | null): string {
+  const oldDigest = registered ?? (e !== undefined && e.crdt !== null ? e.crdt.digest : 0);
   if (e !== undefined) db.delete(key);
   crdt.setTombstone(db, key, new Tombstone(s.ts, s.o, s.g, s.d ?? 0, crdt.stampAbove(0)), oldDigest);
   return 'del';
 }
 
-function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, tomb: Tombstone | undefined, s: KeyState): string {
+function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefined, tomb: Tombstone | undefined, s: KeyState, registered: number | null): string {
   const value = decodeValue(crdt, s);
-  const oldDigest = e !== undefined && e.crdt !== null ? e.crdt.digest : tomb !== undefined ? tomb.digest : 0;
+  const oldDigest = registered ?? (e !== undefined && e.crdt !== null ? e.crdt.digest : tomb !== undefined ? tomb.digest : 0);
   if (e === undefined) {
     e = db.add(key, s.t as TypeName, value);
   } else {
@@ -129,24 +169,39 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
   if (isContainer(e)) {
     loadElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0));
     crdt.containers.attach(e);
+  } else if (e.type === 'list') {
+    meta.list = null;
+    meta.elementsDigest = 0;
+    mergeListElems(meta, e, s.v as unknown as ListElemState[], crdt.stampAbove(0), crdt.collectedBefore);
   }
   setExpireAt(db, e, s.e ?? 0);
   if (tomb !== undefined) crdt.tombstones[db.id]!.delete(key);
   crdt.redigest(db, e, oldDigest);
-  if (isContainer(e) && (e.value as HashValue | SetValue | ZSetValue).size === 0) return emptied(crdt, db, e);
+  if (isEmptyCollection(e)) return emptied(crdt, db, e);
   return 'set';
 }
 
+/** The keyspace event a merge of new elements amounts to, per type. */
+const MERGE_EVENTS: Record<string, string> = { hash: 'hset', set: 'sadd', zset: 'zadd', list: 'rpush' };
+
+function mergeCollection(crdt: KeyCrdt, e: Entry, s: KeyState): boolean {
+  const meta = e.crdt!;
+  if (e.type !== 'list') return mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0));
+  const changed = mergeListElems(meta, e, s.v as unknown as ListElemState[], crdt.stampAbove(0), crdt.collectedBefore);
+  const before = meta.elementsDigest;
+  collectListTombs(meta, crdt.collectedBefore);
+  return changed || meta.elementsDigest !== before;
+}
+
+
 /**
- * A merge left a hash or set without elements: as in Redis the key goes,
- * with the tombstone every replica reaching the same state also makes.
+ * A merge left a collection without elements: as in Redis the key goes, but
+ * its CRDT state is kept aside (KeyCrdt.hidden), as the replicas whose own
+ * commands emptied it keep theirs.
  */
 function emptied(crdt: KeyCrdt, db: Database, e: Entry): string {
-  const m = e.crdt!;
-  const tomb = new Tombstone(m.ts, m.origin, m.gen + 1, crdt.stampAbove(0), crdt.stampAbove(0));
-  const oldDigest = m.digest;
+  crdt.hidden[db.id]!.set(e.key, e);
   db.delete(e.key);
-  crdt.setTombstone(db, e.key, tomb, oldDigest);
   return 'del';
 }
 
@@ -165,10 +220,10 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
     setExpireAt(db, e, s.e ?? 0);
     event = s.e === 0 ? 'persist' : 'expire';
   }
-  if (isContainer(e)) {
-    if (mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0))) event = e.type === 'hash' ? 'hset' : e.type === 'set' ? 'sadd' : 'zadd';
+  if (isContainer(e) || e.type === 'list') {
+    if (mergeCollection(crdt, e, s)) event = MERGE_EVENTS[e.type]!;
     if (event !== null) crdt.redigest(db, e, oldDigest);
-    return (e.value as HashValue | SetValue | ZSetValue).size === 0 ? emptied(crdt, db, e) : event;
+    return isEmptyCollection(e) ? emptied(crdt, db, e) : event;
   }
   const counters = mergeCounters(meta.counters ?? undefined, s.c);
   if (counters !== undefined && counters !== meta.counters) {
@@ -195,6 +250,7 @@ function decodeValue(crdt: KeyCrdt, s: KeyState): unknown {
   if (s.t === 'hash') return new HashValue(s.ts % 0x7fffffff);
   if (s.t === 'set') return new SetValue(s.ts % 0x7fffffff);
   if (s.t === 'zset') return new ZSetValue(s.ts % 0x7fffffff);
+  if (s.t === 'list') return new QuickList();
   const v = s.v as Uint8Array;
   const loaded = loadDumpPayload(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   if (loaded === null || loaded.type !== s.t) throw new Error('undecodable payload');

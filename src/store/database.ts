@@ -184,6 +184,20 @@ export class Database {
     return this.crdt.incremented(this, e, prev, incr, floatIncr);
   }
 
+  /**
+   * Puts back an entry object that left the keyspace (replication keeps an
+   * emptied collection's CRDT state aside and revives it when a merge gives
+   * it elements again). The key must not exist.
+   */
+  adopt(e: Entry): void {
+    const expireAt = e.expireAt;
+    e.next = null;
+    e.expireAt = 0;
+    this.keys.add(e);
+    this.recent = e;
+    if (expireAt !== 0) this.setExpire(e, expireAt);
+  }
+
   /** Removes key; returns the removed entry. */
   delete(key: string): Entry | undefined {
     if (this.crdt !== null) {
