@@ -191,7 +191,7 @@ export class Replicator {
     for (; seq <= maxLast && bytes < BATCH_BYTES; seq++) {
       const db = this.log.dbAt(seq);
       const key = this.log.keyAt(seq);
-      const e = dbs[db]!.keys.get(key);
+      const e = dbs[db]!.keys.get(key) ?? this.crdt.hidden[db]!.get(key);
       const found = e !== undefined && e.crdt !== null ? e : this.crdt.tombstones[db]!.get(key);
       if (found === undefined || seen.has(found)) continue;
       seen.add(found);
