@@ -233,9 +233,12 @@ export class Dict<N extends DictNode<N>> {
     if (count > total) count = total;
     if (this.rehashIdx >= 0) this.rehashStep();
     const tables = this.t1 ? [this.t0, this.t1] : [this.t0];
-    const maxMask = Math.max(...tables.map((t) => t.mask));
+    const maxMask = this.t1 ? Math.max(this.t0.mask, this.t1.mask) : this.t0.mask;
+    // As dictGetSomeKeys: at most count*10 buckets, so a sparse table (shrinking
+    // as SPOP empties it) cannot make one sample walk thousands of empty buckets.
+    const maxSteps = Math.min(maxMask, count * 10);
     let i = rand(maxMask + 1);
-    for (let steps = 0; steps <= maxMask && out.length < count; steps++) {
+    for (let steps = 0; steps <= maxSteps && out.length < count; steps++) {
       for (const t of tables) {
         if (i > t.mask) continue;
         let n = t.buckets[i] ?? null;
