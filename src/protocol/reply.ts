@@ -134,10 +134,12 @@ export class ReplyWriter {
       const buf = this.buf;
       let p = this.pos;
       buf[p++] = 0x24;
-      p += buf.latin1Write(String(len), p);
+      p = writeLength(buf, p, len);
       buf[p++] = 13;
       buf[p++] = 10;
-      p += buf.latin1Write(value, p);
+      // Short values are copied in JavaScript: a native write call costs more than the copy.
+      if (len <= SHORT_COPY_BYTES) for (let i = 0; i < len; i++) buf[p++] = value.charCodeAt(i);
+      else p += buf.latin1Write(value, p);
       buf[p++] = 13;
       buf[p++] = 10;
       this.pos = p;
@@ -223,4 +225,21 @@ export class ReplyWriter {
   emptyArray(): void {
     this.raw('*0\r\n');
   }
+}
+
+/** Values up to this length are copied byte by byte in JavaScript. */
+const SHORT_COPY_BYTES = 32;
+
+/** Writes a non-negative length's decimal digits at p; returns the position after them. */
+function writeLength(buf: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  if (n < 100) {
+    buf[p] = 48 + ((n / 10) | 0);
+    buf[p + 1] = 48 + (n % 10);
+    return p + 2;
+  }
+  return p + buf.latin1Write(String(n), p);
 }
