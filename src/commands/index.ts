@@ -3,7 +3,9 @@ import { clientCommands } from './client.js';
 import { connectionCommands } from './connection.js';
 import { expireCommands } from './expire.js';
 import { functionCommands } from './functions.js';
+import { GEO_COMMANDS } from './geo.js';
 import { hashCommands } from './hashes.js';
+import { HLL_COMMANDS } from './hll.js';
 import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
@@ -24,7 +26,9 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...bitCommands,
   ...setCommands,
   ...zsetCommands,
+  ...GEO_COMMANDS,
   ...hashCommands,
+  ...HLL_COMMANDS,
   ...keyCommands,
   ...sortCommands,
   ...listCommands,

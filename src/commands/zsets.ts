@@ -90,7 +90,7 @@ function zaddGeneric(c: Client, argv: string[], f: AddFlags): void {
   if (added + updated > 0) c.db.written(key, f.incr ? 'zincr' : 'zadd');
 }
 
-const zaddCommand: Handler = (c, argv) => zaddGeneric(c, argv, { nx: false, xx: false, gt: false, lt: false, incr: false });
+export const zaddCommand: Handler = (c, argv) => zaddGeneric(c, argv, { nx: false, xx: false, gt: false, lt: false, incr: false });
 const zincrbyCommand: Handler = (c, argv) => zaddGeneric(c, argv, { nx: false, xx: false, gt: false, lt: false, incr: true });
 
 function zremCommand(c: Client, argv: string[]): void {
