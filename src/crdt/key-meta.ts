@@ -18,6 +18,8 @@ export class KeyMeta {
   /** Hashes and sets: removed elements still to be seen by every replica, and the XOR of all element digests. */
   elementTombs: Map<string, ElementMeta> | null = null;
   elementsDigest = 0;
+  /** HyperLogLogs written by PFADD/PFMERGE: the hash of their registers (they merge register-wise); 0 otherwise. */
+  registersHash = 0;
   /** Lists: the sequence CRDT's elements (replication/list-crdt.ts). */
   list: ListMeta | null = null;
 

@@ -52,6 +52,8 @@ export interface KeyState {
   e?: number;
   /** Live only: counters on this version, sorted by origin. */
   c?: CounterRow[];
+  /** Live strings only: 1 when the value is a HyperLogLog merged register-wise (PFADD/PFMERGE wrote it). */
+  h?: number;
   /** Dead only: HLC of the delete (earliest one, when replicas deleted the same version independently); drives collection. */
   d?: number;
 }

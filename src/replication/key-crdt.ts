@@ -5,6 +5,7 @@ import type { Database, KeyCrdtHooks } from '../store/database.js';
 import type { Bytes, Entry } from '../store/entry.js';
 import { ContainerCrdt } from './container-crdt.js';
 import { isContainer, isEmptyCollection } from './elements.js';
+import { markRegisterMerged } from './hll-crdt.js';
 import { collectListTombs } from './list-crdt.js';
 import { isListElementEvent, listWritten, type ListStamps } from './list-writes.js';
 import { MerkleSummary, mixNumber, mixOrigin, mixString } from './merkle.js';
@@ -78,6 +79,7 @@ export class KeyCrdt implements KeyCrdtHooks {
       if (EXPIRE_EVENTS.has(event)) this.bumpExpire(db, e);
       else if (isContainer(e)) this.containerWritten(db, e, event);
       else if (e.type === 'list') this.listWritten(db, e, event);
+      else if (event === 'pfadd') this.hllWritten(db, e);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
     }
     this.changed(db, key);
@@ -104,6 +106,23 @@ export class KeyCrdt implements KeyCrdtHooks {
       registered = e.crdt!.digest;
     }
     this.containers.written(db, e, event, fresh, keepRemoved);
+    this.redigest(db, e, registered);
+  }
+
+  /**
+   * PFADD/PFMERGE: the key keeps its version (a new one joins the bottom or
+   * revival version, as INCR) and replicas join registers (hll-crdt.ts).
+   * A value that is not a valid HLL is written as any string.
+   */
+  private hllWritten(db: Database, e: Entry): void {
+    const fresh = e.crdt === null;
+    const registered = fresh ? this.tombDigest(db, e.key) : e.crdt!.digest;
+    const meta = this.metaOf(db, e);
+    if (fresh) this.tombstones[db.id]!.delete(e.key);
+    if (!markRegisterMerged(meta, e.value as Bytes)) {
+      meta.digest = registered;
+      return this.restamp(db, e);
+    }
     this.redigest(db, e, registered);
   }
 
@@ -232,6 +251,7 @@ export class KeyCrdt implements KeyCrdtHooks {
       meta.epoch = 0;
       meta.counters = null;
       meta.base = '';
+      meta.registersHash = 0;
     }
     if (tomb !== undefined) tombs.delete(e.key);
     this.redigest(db, e, oldDigest);
@@ -373,6 +393,7 @@ export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number
   h = mixNumber(h, meta.gen);
   h = mixNumber(h, meta.epoch);
   h = mixNumber(h, expireAt);
+  if (meta.registersHash !== 0) h = mixNumber(h, meta.registersHash);
   if (meta.counters !== null) {
     for (const r of meta.counters) {
       h = mixOrigin(h, r[0]);

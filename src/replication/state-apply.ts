@@ -9,7 +9,8 @@ import { collectListTombs, elemStates, isListElemState, listMetaOf, mergeListEle
 import { elementStates, elementsOf, isContainer, isEmptyCollection, loadElements, mergeElements } from './elements.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
-import type { Entry, TypeName } from '../store/entry.js';
+import type { Bytes, Entry, TypeName } from '../store/entry.js';
+import { joinHll, markRegisterMerged, registersHash } from './hll-crdt.js';
 import type { KeyCrdt } from './key-crdt.js';
 import { stateShapeError } from './messages.js';
 
@@ -36,6 +37,7 @@ export function tombState(tomb: Tombstone): KeyState {
 export function liveState(crdt: KeyCrdt, e: Entry, meta: KeyMeta): KeyState {
   const s: KeyState = { ts: meta.ts, o: meta.origin, g: meta.gen, t: e.type, v: encodeValue(crdt, e, meta), x: meta.epoch, e: e.expireAt };
   if (meta.counters !== null) s.c = meta.counters;
+  if (meta.registersHash !== 0) s.h = 1;
   return s;
 }
 
@@ -166,6 +168,8 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
     e.value = counterValue(meta.base, meta.counters);
   }
   e.crdt = meta;
+  meta.registersHash = 0;
+  if (s.h === 1) markRegisterMerged(meta, e.value as Bytes);
   if (isContainer(e)) {
     loadElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0));
     crdt.containers.attach(e);
@@ -224,6 +228,14 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
     if (mergeCollection(crdt, e, s)) event = MERGE_EVENTS[e.type]!;
     if (event !== null) crdt.redigest(db, e, oldDigest);
     return isEmptyCollection(e) ? emptied(crdt, db, e) : event;
+  }
+  if (s.h === 1 && meta.registersHash !== 0) {
+    const joined = joinHll(e.value as Bytes, s.v as Bytes);
+    if (joined !== null && registersHash(joined) !== meta.registersHash) {
+      e.value = joined;
+      markRegisterMerged(meta, joined);
+      event = 'pfadd';
+    }
   }
   const counters = mergeCounters(meta.counters ?? undefined, s.c);
   if (counters !== undefined && counters !== meta.counters) {

@@ -39,7 +39,7 @@ export function encodeStates(items: readonly KeyStateItem[]): WireStates {
     s[at++] = st.ts;
     s[at++] = oi;
     s[at++] = st.g;
-    s[at++] = dead ? null : st.t;
+    s[at++] = dead ? null : st.h === 1 ? 'hll' : st.t; // a register-merged HyperLogLog travels as type 'hll'
     s[at++] = dead ? null : st.v;
     s[at++] = dead ? (st.d ?? 0) : (st.x ?? 0);
     s[at++] = dead ? 0 : (st.e ?? 0);
@@ -76,6 +76,10 @@ function itemState(s: unknown[], at: number, origin: string): KeyState {
     return state;
   }
   state.t = s[at + 5] as string;
+  if (state.t === 'hll') {
+    state.t = 'string';
+    state.h = 1;
+  }
   state.v = s[at + 6] as string | Uint8Array;
   state.x = s[at + 7] as number;
   state.e = s[at + 8] as number;
