@@ -5,7 +5,7 @@ import type { Entry } from '../store/entry.js';
 import type { HashLimits, HashValue } from '../store/hash.js';
 import type { SetValue } from '../store/set.js';
 import type { ZSetValue } from '../store/zset.js';
-import { mixNumber, mixOrigin, mixString } from './merkle.js';
+import { mixCounters, mixNumber, mixOrigin, mixString } from './merkle.js';
 
 /**
  * Element-level CRDT for hashes and sets: every field or member carries the
@@ -107,14 +107,7 @@ export function elementDigest(name: string, m: ElementMeta): number {
   h = mixNumber(h, m.ts);
   h = mixOrigin(h, m.origin);
   h = mixNumber(h, m.gen);
-  if (m.counters !== null) {
-    for (const r of m.counters) {
-      h = mixOrigin(h, r[0]);
-      h = typeof r[1] === 'number' ? mixNumber(h, r[1]) : mixString(h, r[1]);
-      h = typeof r[2] === 'number' ? mixNumber(h, r[2]) : mixString(h, r[2]);
-      h = mixNumber(mixNumber(h, r[3]), r[4]);
-    }
-  }
+  if (m.counters !== null) h = mixCounters(h, m.counters);
   return h === 0 ? 1 : h;
 }
 

@@ -8,7 +8,7 @@ import { isContainer, isEmptyCollection } from './elements.js';
 import { markRegisterMerged } from './hll-crdt.js';
 import { collectListTombs } from './list-crdt.js';
 import { isListElementEvent, listWritten, type ListStamps } from './list-writes.js';
-import { MerkleSummary, mixNumber, mixOrigin, mixString } from './merkle.js';
+import { MerkleSummary, mixCounters, mixNumber, mixOrigin, mixString } from './merkle.js';
 
 /** Where version timestamps come from (the node's HLC). */
 export interface StampSource {
@@ -394,15 +394,7 @@ export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number
   h = mixNumber(h, meta.epoch);
   h = mixNumber(h, expireAt);
   if (meta.registersHash !== 0) h = mixNumber(h, meta.registersHash);
-  if (meta.counters !== null) {
-    for (const r of meta.counters) {
-      h = mixOrigin(h, r[0]);
-      h = typeof r[1] === 'number' ? mixNumber(h, r[1]) : mixString(h, r[1]);
-      h = typeof r[2] === 'number' ? mixNumber(h, r[2]) : mixString(h, r[2]);
-      h = mixNumber(h, r[3]);
-      h = mixNumber(h, r[4]);
-    }
-  }
+  if (meta.counters !== null) h = mixCounters(h, meta.counters);
   return h === 0 ? 1 : h;
 }
 

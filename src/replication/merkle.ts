@@ -1,3 +1,5 @@
+import type { CounterRow } from '../crdt/key-state.js';
+
 /**
  * Merkle summary of one database for anti-entropy.
  *
@@ -87,4 +89,15 @@ export class MerkleSummary {
     const from = group * GROUP_FANOUT;
     return Array.from(this.leaves.subarray(from, from + GROUP_FANOUT));
   }
+}
+
+/** Mixes counter rows into a digest (keys and hash fields / sorted-set members alike). */
+export function mixCounters(h: number, rows: readonly CounterRow[]): number {
+  for (const r of rows) {
+    h = mixOrigin(h, r[0]);
+    h = typeof r[1] === 'number' ? mixNumber(h, r[1]) : mixString(h, r[1]);
+    h = typeof r[2] === 'number' ? mixNumber(h, r[2]) : mixString(h, r[2]);
+    h = mixNumber(mixNumber(h, r[3]), r[4]);
+  }
+  return h;
 }

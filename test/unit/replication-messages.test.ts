@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/replication/messages.js';
 import { decodeStates } from '../../src/replication/wire.js';
-import { SimCluster } from '../../sim/cluster.js';
-import { drawFaultPlan, Scheduler, seededRandom, SimNetwork } from '../../sim/runtime/index.js';
+import { twoSimNodes } from '../helpers/sim.js';
 
 /**
  * Hostile or corrupt replication messages are refused, counted and
@@ -46,25 +45,20 @@ describe('replication message validation', () => {
   });
 
   it('a node fed garbage on its bus counts it and keeps replicating', async () => {
-    const scheduler = new Scheduler();
-    const network = new SimNetwork(scheduler, seededRandom(7, 'network'));
-    const cluster = new SimCluster(scheduler, network, 7, 2, drawFaultPlan(seededRandom(7, 'plan')), seededRandom(7, 'faults'));
-    await cluster.startAll();
-    await scheduler.runUntilAsync(scheduler.nowMs + 1000);
-    const [a, b] = cluster.running();
-    a!.client.call('SET', 'k', 'v1');
+    const { a, b, cluster, settle } = await twoSimNodes(7);
+    a.client.call('SET', 'k', 'v1');
     // The peer's link to b (n2) carries garbage and ill-typed states, as a hostile peer would send.
-    const link = a!.runtime.bus.connect({ host: cluster.hostOf('n2'), port: 16379 });
-    await scheduler.runUntilAsync(scheduler.nowMs + 200);
+    const link = a.runtime.bus.connect({ host: cluster.hostOf('n2'), port: 16379 });
+    await settle(200);
     const from = `${cluster.hostOf('n1')}:16379`;
     link.send({ garbage: true });
     link.send({ id: 'evil', from, hlc: 1, k: 'deltas', first: 1, last: 1, o: ['z'], s: [0, 'k', 9e15, 0, 0, 'list', 'not a payload', 0, 0, null] });
     link.send([1, 2, 3]);
-    await scheduler.runUntilAsync(scheduler.nowMs + 2000);
-    expect(b!.server.replication!.rejectedMessages).toBeGreaterThanOrEqual(3);
-    expect(b!.client.call('GET', 'k')).toBe('v1');
-    a!.client.call('SET', 'k', 'v2');
-    await scheduler.runUntilAsync(scheduler.nowMs + 2000);
-    expect(b!.client.call('GET', 'k')).toBe('v2');
+    await settle(2000);
+    expect(b.server.replication!.rejectedMessages).toBeGreaterThanOrEqual(3);
+    expect(b.client.call('GET', 'k')).toBe('v1');
+    a.client.call('SET', 'k', 'v2');
+    await settle(2000);
+    expect(b.client.call('GET', 'k')).toBe('v2');
   });
 });

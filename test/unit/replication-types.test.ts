@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Life } from '../../sim/cluster.js';
-import { SimCluster } from '../../sim/cluster.js';
-import { drawFaultPlan, Scheduler, seededRandom, SimNetwork } from '../../sim/runtime/index.js';
+import { twoSimNodes } from '../helpers/sim.js';
 
 /**
  * Per-type merges between two replicating nodes on the simulator's network
@@ -9,17 +8,12 @@ import { drawFaultPlan, Scheduler, seededRandom, SimNetwork } from '../../sim/ru
  * end up merged the same way on both.
  */
 async function twoNodes(): Promise<{ a: Life; b: Life; settle: (ms: number) => Promise<void>; cut: (on: boolean) => void }> {
-  const scheduler = new Scheduler();
-  const network = new SimNetwork(scheduler, seededRandom(3, 'network'));
-  const cluster = new SimCluster(scheduler, network, 3, 2, drawFaultPlan(seededRandom(3, 'plan')), seededRandom(3, 'faults'));
-  await cluster.startAll();
-  await scheduler.runUntilAsync(scheduler.nowMs + 1000);
-  const [a, b] = cluster.running();
+  const { a, b, network, settle } = await twoSimNodes(3);
   let partition: { heal(): void } | null = null;
   return {
-    a: a!,
-    b: b!,
-    settle: (ms) => scheduler.runUntilAsync(scheduler.nowMs + ms).then(() => undefined),
+    a,
+    b,
+    settle,
     cut: (on) => {
       if (on) partition = network.partition(['n1'], ['n2']);
       else partition?.heal();
