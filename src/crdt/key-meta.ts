@@ -59,6 +59,8 @@ export class ElementMeta {
   digest = 0;
   /** Removed elements: HLC since which this node holds the removal (collection, as key tombstones). */
   heldSince = 0;
+  /** Removed elements: HLC of the removal (the earliest known), so a collected removal is not taken back from a peer. */
+  removedAt = 0;
 
   constructor(
     public ts: number,

@@ -5,7 +5,7 @@ import type { Entry } from '../store/entry.js';
 import type { HashValue } from '../store/hash.js';
 import type { SetValue } from '../store/set.js';
 import type { ZSetValue } from '../store/zset.js';
-import { elementFloor, elementsOf, incrementElement, removeElement, stampElement, type ContainerLimits } from './elements.js';
+import { collectElementTombs, elementFloor, elementsOf, incrementElement, removeElement, stampElement, type ContainerLimits } from './elements.js';
 import type { KeyCrdt } from './key-crdt.js';
 
 /** Keyspace events of element writes (anything else on a hash or set rewrites it whole: RENAME, SINTERSTORE, RESTORE...). */
@@ -87,6 +87,7 @@ export class ContainerCrdt implements ElementObserver {
       else if (INCREMENT_EVENTS.has(event)) this.increment(e, meta, ch, event);
       else stampElement(meta, els, ch.element, this.crdt.stampAbove(elementFloor(meta, els, ch.element)), this.crdt.self);
     }
+    collectElementTombs(meta, this.crdt.collectedBefore);
   }
 
   /** Every element of a container that is new as a whole is a new element version. */

@@ -135,6 +135,7 @@ export function elementFloor(container: KeyMeta, els: Elements, name: string): n
 export function removeElement(container: KeyMeta, name: string, seen: ElementMeta | undefined, nowHlc: number): void {
   const tomb = seen === undefined ? new ElementMeta(0, '', 1) : new ElementMeta(seen.ts, seen.origin, seen.gen + 1);
   tomb.heldSince = nowHlc;
+  tomb.removedAt = nowHlc;
   const tombs = (container.elementTombs ??= new Map());
   const prior = tombs.get(name);
   tombs.set(name, tomb);
@@ -179,7 +180,8 @@ export function elementStates(container: KeyMeta, els: Elements): ElementState[]
     if (m === undefined) continue;
     out.push([name, m.ts, m.origin, m.gen, m.counters !== null ? m.base : els.valueOf(name), m.counters]);
   }
-  if (container.elementTombs !== null) for (const [name, t] of container.elementTombs) out.push([name, t.ts, t.origin, t.gen, null, null]);
+  // A removal carries its HLC (as text) where a live element has its value.
+  if (container.elementTombs !== null) for (const [name, t] of container.elementTombs) out.push([name, t.ts, t.origin, t.gen, String(t.removedAt), null]);
   return out;
 }
 
@@ -188,16 +190,18 @@ export function elementStates(container: KeyMeta, els: Elements): ElementState[]
  * version): per element the larger version wins, equal versions join their
  * counters. Returns whether anything changed.
  */
-export function mergeElements(container: KeyMeta, els: Elements, remote: readonly ElementState[], nowHlc: number): boolean {
+export function mergeElements(container: KeyMeta, els: Elements, remote: readonly ElementState[], nowHlc: number, collectedBefore: number): boolean {
   let changed = false;
-  for (const r of remote) changed = mergeElement(container, els, r, nowHlc) || changed;
+  for (const r of remote) changed = mergeElement(container, els, r, nowHlc, collectedBefore) || changed;
   return changed;
 }
 
-function mergeElement(container: KeyMeta, els: Elements, r: ElementState, nowHlc: number): boolean {
+function mergeElement(container: KeyMeta, els: Elements, r: ElementState, nowHlc: number, collectedBefore: number): boolean {
   const [name, ts, origin, gen] = r;
   const live = els.metaOf(name);
   const local = live ?? container.elementTombs?.get(name);
+  // A removal this node already collected comes back from a peer that has not: taking it again would bounce it forever.
+  if (local === undefined && (gen & 1) === 1 && Number(r[4] ?? 0) < collectedBefore) return false;
   const order = local === undefined ? 1 : compareVersion(ts, origin, gen, local.ts, local.origin, local.gen);
   if (order < 0) return false;
   if (order === 0) return (gen & 1) === 0 && live !== undefined ? joinCounters(container, els, name, live, r[5]) : false;
@@ -205,6 +209,7 @@ function mergeElement(container: KeyMeta, els: Elements, r: ElementState, nowHlc
     if (live !== undefined) els.remove(name);
     const tomb = new ElementMeta(ts, origin, gen);
     tomb.heldSince = nowHlc;
+    tomb.removedAt = Number(r[4] ?? 0);
     (container.elementTombs ??= new Map()).set(name, tomb);
     redigestElement(container, name, tomb, local?.digest ?? 0);
     return true;
@@ -237,7 +242,7 @@ function joinCounters(container: KeyMeta, els: Elements, name: string, m: Elemen
 export function loadElements(container: KeyMeta, els: Elements, remote: readonly ElementState[], nowHlc: number): void {
   container.elementTombs = null;
   container.elementsDigest = 0;
-  for (const r of remote) mergeElement(container, els, r, nowHlc);
+  for (const r of remote) mergeElement(container, els, r, nowHlc, 0);
 }
 
 /** Drops element tombstones held since before `horizon` (every peer holds them or newer). */

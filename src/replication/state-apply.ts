@@ -6,7 +6,7 @@ import { SetValue } from '../store/set.js';
 import { ZSetValue } from '../store/zset.js';
 import { QuickList } from '../store/list.js';
 import { collectListTombs, elemStates, isListElemState, listMetaOf, mergeListElems, type ListElemState } from './list-crdt.js';
-import { elementStates, elementsOf, isContainer, isEmptyCollection, loadElements, mergeElements } from './elements.js';
+import { collectElementTombs, elementStates, elementsOf, isContainer, isEmptyCollection, loadElements, mergeElements } from './elements.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
 import type { Bytes, Entry, TypeName } from '../store/entry.js';
@@ -190,7 +190,12 @@ const MERGE_EVENTS: Record<string, string> = { hash: 'hset', set: 'sadd', zset: 
 
 function mergeCollection(crdt: KeyCrdt, e: Entry, s: KeyState): boolean {
   const meta = e.crdt!;
-  if (e.type !== 'list') return mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0));
+  if (e.type !== 'list') {
+    const changed = mergeElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0), crdt.collectedBefore);
+    const before = meta.elementsDigest;
+    collectElementTombs(meta, crdt.collectedBefore);
+    return changed || meta.elementsDigest !== before;
+  }
   const changed = mergeListElems(meta, e, s.v as unknown as ListElemState[], crdt.stampAbove(0), crdt.collectedBefore);
   const before = meta.elementsDigest;
   collectListTombs(meta, crdt.collectedBefore);

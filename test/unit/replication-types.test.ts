@@ -72,4 +72,25 @@ describe('per-type merges', () => {
       expect(life.client.call('ZSCORE', 'z', 'm')).toBe('3.5');
     }
   });
+
+  it('collects removed set members once every peer holds the removal', async () => {
+    const { a, b, settle } = await twoNodes();
+    a.client.call('SADD', 's', 'keep', 'gone');
+    await settle(500);
+    b.client.call('SREM', 's', 'gone');
+    await settle(15_000);
+    // The next write of the set on each node drops what every peer has seen.
+    a.client.call('SADD', 's', 'new-a');
+    b.client.call('SADD', 's', 'new-b');
+    await settle(15_000);
+    a.client.call('SADD', 's', 'new-a2');
+    b.client.call('SADD', 's', 'new-b2');
+    await settle(2000);
+    for (const life of [a, b]) {
+      const meta = life.server.keyspace.db(0).keys.get('s')!.crdt!;
+      expect(meta.elementTombs?.has('gone') ?? false).toBe(false);
+      expect(life.client.call('SISMEMBER', 's', 'gone')).toBe(0);
+      expect(life.client.call('SCARD', 's')).toBe(5);
+    }
+  });
 });
