@@ -1,6 +1,6 @@
 import { SimCluster, type Life } from './cluster.js';
 import { drawFaultPlan, type FaultPlan, Scheduler, seededRandom, SimNetwork } from './runtime/index.js';
-import { checkCounters, checkMerkle, checkRegisters, viewOf, Workload } from './workload.js';
+import { checkCounters, checkExpired, checkMerkle, checkRegisters, viewOf, Workload } from './workload.js';
 
 /**
  * One simulator run from one seed: a safety phase (client traffic with the
@@ -62,6 +62,9 @@ export async function runSeed(params: SimParams): Promise<SimResult> {
   if (convergedAfterMs !== null && !(await tombstonesCollected(scheduler, cluster, params.livenessMs))) {
     failures.push(`tombstones still held ${params.livenessMs} ms after convergence: ${cluster.running().map((l) => tombstoneCount(l)).join(',')}`);
   }
+  // Every short TTL of the safety phase has run out by now (they are at most 3 s).
+  await scheduler.runUntilAsync(scheduler.nowMs + 4000);
+  for (const life of cluster.running()) failures.push(...checkExpired(life));
   return {
     params,
     failures,

@@ -65,6 +65,11 @@ export class Workload {
     if (r < 0.92) return this.register(life, key, 'expire', ['EXPIRE', key, 1000 + this.random.int(4000)]);
     if (r < 0.96) return this.register(life, key, 'persist', ['PERSIST', key]);
     if (r < 0.98) return this.rename(life, key, `r${this.random.int(REGISTER_KEYS)}`);
+    if (r < 0.99) {
+      // Short-lived keys: they really expire during the run (each node by its own, skewed clock).
+      this.expectNoError(life.client.call('SET', `t${this.random.int(4)}`, `v${++this.nextValue}`, 'PX', String(200 + this.random.int(2800))), 'SET PX');
+      return;
+    }
     this.expectNoError(life.client.call('GET', key), 'GET');
   }
 
@@ -153,6 +158,21 @@ export function checkRegisters(w: Workload, final: Life, crashedLives: Set<numbe
 }
 
 /** Counters: exactly the acknowledged sum, or between survivors' sum and the total when a crashed life incremented. */
+/**
+ * Short-lived keys: one whose expire time passed more than a cron period ago
+ * (by this node's clock) must be gone, and it must not have come back.
+ */
+export function checkExpired(final: Life): string[] {
+  const db = final.server.keyspace.db(0);
+  const now = final.runtime.clock.nowMs();
+  const out: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const e = db.keys.get(`t${i}`);
+    if (e !== undefined && (e.expireAt === 0 || e.expireAt < now - 1000)) out.push(`t${i} outlived its TTL (expire at ${e.expireAt}, now ${now})`);
+  }
+  return out;
+}
+
 export function checkCounters(w: Workload, final: Life, crashedLives: Set<number>): string[] {
   const out: string[] = [];
   for (let k = 0; k < COUNTER_KEYS; k++) {
