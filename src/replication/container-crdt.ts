@@ -60,19 +60,18 @@ export class ContainerCrdt implements ElementObserver {
    * deleting the emptied key (and reported no event for yet) still count:
    * they become element removals first.
    */
-  detach(db: Database, e: Entry): void {
-    if (e.crdt !== null && !this.crdt.applyingRemote) this.written(db, e, 'hdel', false);
+  detach(e: Entry): void {
+    const changes = this.takePending(e.value as object);
+    if (e.crdt !== null && !this.crdt.applyingRemote) this.applyChanges(e, e.crdt, changes, false);
     (e.value as HashValue | SetValue | ZSetValue).observer = null;
-    this.takePending(e.value as object);
   }
 
-  /** A command wrote the hash or set `e`; `fresh` when it had no version yet (created by this command). */
-  written(db: Database, e: Entry, event: string, fresh: boolean, keepRemoved = false): void {
+  /** A command wrote the hash, set or sorted set `e`; `fresh` when it had no version yet (created by this command). */
+  written(e: Entry, event: string, fresh: boolean, keepRemoved: boolean): void {
     this.attach(e);
     const meta = e.crdt!;
     let changes = this.takePending(e.value as object);
     if (!ELEMENT_EVENTS.has(event)) return this.stampAll(e, meta);
-    const els = elementsOf(e, this.limits);
     if (fresh) {
       // Created by this command before it was observed: every element is new (HINCRBY's counts start from 0).
       // A continued emptied collection keeps its removed elements (they must stay removed).
@@ -80,11 +79,19 @@ export class ContainerCrdt implements ElementObserver {
         meta.elementTombs = null;
         meta.elementsDigest = 0;
       }
-      changes = els.names().map((element) => ({ container: e.value as object, element, present: true, previous: undefined, meta: undefined }));
+      changes = elementsOf(e, this.limits)
+        .names()
+        .map((element) => ({ container: e.value as object, element, present: true, previous: undefined, meta: undefined }));
     }
+    this.applyChanges(e, meta, changes, INCREMENT_EVENTS.has(event) ? event : null);
+  }
+
+  /** Turns observed element changes into element versions, removals or (`increment`: its event) counter increments. */
+  private applyChanges(e: Entry, meta: KeyMeta, changes: PendingChange[], increment: string | false | null): void {
+    const els = elementsOf(e, this.limits);
     for (const ch of changes) {
       if (!ch.present) removeElement(meta, ch.element, ch.meta, this.crdt.stampAbove(0));
-      else if (INCREMENT_EVENTS.has(event)) this.increment(e, meta, ch, event);
+      else if (increment) this.increment(e, meta, ch, increment);
       else stampElement(meta, els, ch.element, this.crdt.stampAbove(elementFloor(meta, els, ch.element)), this.crdt.self);
     }
     collectElementTombs(meta, this.crdt.collectedBefore);

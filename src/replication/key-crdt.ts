@@ -47,6 +47,8 @@ export class KeyCrdt implements KeyCrdtHooks {
   applyingRemote = false;
   /** The element-level CRDT of hashes and sets. */
   readonly containers = new ContainerCrdt(this);
+  /** Element ids for local list writes. */
+  private readonly listStamps: ListStamps;
 
   constructor(
     readonly self: string,
@@ -54,7 +56,7 @@ export class KeyCrdt implements KeyCrdtHooks {
     dbCount: number,
     private readonly changed: LocalChangeSink,
   ) {
-    (this.listStamps as { self: string }).self = self;
+    this.listStamps = { stamp: () => this.stampAbove(0), self };
     for (let i = 0; i < dbCount; i++) {
       this.tombstones.push(new Map());
       this.merkle.push(new MerkleSummary());
@@ -94,18 +96,10 @@ export class KeyCrdt implements KeyCrdtHooks {
    */
   private containerWritten(db: Database, e: Entry, event: string): void {
     const fresh = e.crdt === null;
-    let registered: number;
-    let keepRemoved = false;
-    if (fresh) {
-      registered = this.tombDigest(db, e.key);
-      keepRemoved = this.hidden[db.id]!.get(e.key)?.type === e.type;
-      this.metaOf(db, e);
-      this.tombstones[db.id]!.delete(e.key);
-    } else {
-      if (!this.containers.isElementEvent(event)) this.restamp(db, e);
-      registered = e.crdt!.digest;
-    }
-    this.containers.written(db, e, event, fresh, keepRemoved);
+    const continued = fresh && this.hiddenOfType(db, e);
+    if (!fresh && !this.containers.isElementEvent(event)) this.restamp(db, e);
+    const registered = this.continueVersion(db, e);
+    this.containers.written(e, event, fresh, continued);
     this.redigest(db, e, registered);
   }
 
@@ -115,10 +109,8 @@ export class KeyCrdt implements KeyCrdtHooks {
    * A value that is not a valid HLL is written as any string.
    */
   private hllWritten(db: Database, e: Entry): void {
-    const fresh = e.crdt === null;
-    const registered = fresh ? this.tombDigest(db, e.key) : e.crdt!.digest;
-    const meta = this.metaOf(db, e);
-    if (fresh) this.tombstones[db.id]!.delete(e.key);
+    const registered = this.continueVersion(db, e);
+    const meta = e.crdt!;
     if (!markRegisterMerged(meta, e.value as Bytes)) {
       meta.digest = registered;
       return this.restamp(db, e);
@@ -129,23 +121,32 @@ export class KeyCrdt implements KeyCrdtHooks {
   /** A list written by a command: created ones join the bottom/revival version as hashes do; see list-writes.ts. */
   private listWritten(db: Database, e: Entry, event: string): void {
     const fresh = e.crdt === null;
-    let registered: number;
-    const continued = fresh && this.hidden[db.id]!.get(e.key)?.type === 'list';
-    const whole = (fresh && !continued) || !isListElementEvent(event);
-    if (fresh) {
-      registered = this.tombDigest(db, e.key);
-      this.metaOf(db, e);
-      this.tombstones[db.id]!.delete(e.key);
-    } else {
-      if (whole) this.restamp(db, e);
-      registered = e.crdt!.digest;
-    }
+    const whole = (fresh && !this.hiddenOfType(db, e)) || !isListElementEvent(event);
+    if (!fresh && whole) this.restamp(db, e);
+    const registered = this.continueVersion(db, e);
     listWritten(e.crdt!, e, event, whole, this.listStamps);
     collectListTombs(e.crdt!, this.collectedBefore);
     this.redigest(db, e, registered);
   }
 
-  private readonly listStamps: ListStamps = { stamp: () => this.stampAbove(0), self: '' };
+  /** Whether an emptied collection of e's type is kept aside under e's key (e then continues it). */
+  private hiddenOfType(db: Database, e: Entry): boolean {
+    return this.hidden[db.id]!.get(e.key)?.type === e.type;
+  }
+
+  /**
+   * Gives e (if this command created it) the version it continues (metaOf)
+   * and returns the digest the Merkle summary holds for its key before the
+   * write: the caller redigests against it.
+   */
+  private continueVersion(db: Database, e: Entry): number {
+    if (e.crdt !== null) return e.crdt.digest;
+    const registered = this.tombDigest(db, e.key);
+    this.metaOf(db, e);
+    this.tombstones[db.id]!.delete(e.key);
+    return registered;
+  }
+
 
   /** This node's counter row with an increment added (INCR family, HINCRBY). */
   addToRow(rows: CounterRow[], incr: bigint | number, floatIncr: number): CounterRow[] {
@@ -160,7 +161,7 @@ export class KeyCrdt implements KeyCrdtHooks {
   deleting(db: Database, e: Entry): void {
     if (isContainer(e)) {
       const registered = e.crdt?.digest ?? 0;
-      this.containers.detach(db, e);
+      this.containers.detach(e);
       if (e.crdt !== null && !this.applyingRemote) this.redigest(db, e, registered);
     }
     if (this.applyingRemote) return;
@@ -258,10 +259,9 @@ export class KeyCrdt implements KeyCrdtHooks {
   }
 
   private bumpExpire(db: Database, e: Entry): void {
-    const meta = this.metaOf(db, e);
-    const old = meta.digest;
-    meta.epoch++;
-    this.redigest(db, e, old);
+    const registered = this.continueVersion(db, e);
+    e.crdt!.epoch++;
+    this.redigest(db, e, registered);
   }
 
   /**
@@ -271,16 +271,14 @@ export class KeyCrdt implements KeyCrdtHooks {
    * integer increment, whose locally computed value is already exactly that.
    */
   incremented(db: Database, e: Entry, prev: Bytes | undefined, incr: bigint | number, floatIncr: number): string | null {
-    const fresh = e.crdt === null;
-    const meta = this.metaOf(db, e);
-    const old = fresh ? this.tombDigest(db, e.key) : meta.digest;
+    const registered = this.continueVersion(db, e);
+    const meta = e.crdt!;
     if (meta.counters === null) {
       meta.counters = [];
       meta.base = prev === undefined ? '0' : typeof prev === 'string' ? prev : prev.latin1Slice(0, prev.length);
     }
     meta.counters = addToRow(meta.counters, this.self, incr, floatIncr);
-    if (fresh) this.tombstones[db.id]!.delete(e.key);
-    this.redigest(db, e, old);
+    this.redigest(db, e, registered);
     return floatIncr === 0 ? null : counterValue(meta.base, meta.counters);
   }
 
