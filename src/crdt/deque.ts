@@ -43,6 +43,7 @@ export class Deque<T> {
   /** Inserts at index (0..size), shifting the rest towards the back. */
   insert(index: number, v: T): void {
     if (index === 0) return this.pushFront(v);
+    if (index === this.size) return this.pushBack(v);
     const all = this.toArray();
     all.splice(index, 0, v);
     this.reset(all);
@@ -53,6 +54,11 @@ export class Deque<T> {
     if (index === 0 && count <= this.size) {
       const out: T[] = [];
       for (let i = 0; i < count; i++) out.push(this.popFront());
+      return out;
+    }
+    if (index + count === this.size) {
+      const out: T[] = new Array(count);
+      for (let i = count - 1; i >= 0; i--) out[i] = this.popBack();
       return out;
     }
     const all = this.toArray();

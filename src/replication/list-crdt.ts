@@ -133,43 +133,40 @@ function lowerBound(live: Deque<ListElem>, el: ListElem): number {
 export function mergeListElems(meta: KeyMeta, e: Entry, remote: readonly ListElemState[], nowHlc: number, collectedBefore: number): boolean {
   const lm = listMetaOf(meta);
   const list = e.value as QuickList;
-  const byId = new Map<string, number>();
-  for (let i = 0; i < lm.live.size; i++) byId.set(idOf(lm.live.get(i).ts, lm.live.get(i).origin), i);
+  // Live elements by id; their index is found by binary search when needed (positions sort the deque).
+  const byId = new Map<string, ListElem>();
+  for (let i = 0; i < lm.live.size; i++) byId.set(idOf(lm.live.get(i).ts, lm.live.get(i).origin), lm.live.get(i));
   let changed = false;
   for (const [ts, origin, pos, value, vts, vorigin, removedAt] of remote) {
     const id = idOf(ts, origin);
     if (lm.removed.has(id)) continue;
-    const at = byId.get(id);
+    const live = byId.get(id);
     if (removedAt !== 0) {
-      if (at === undefined && removedAt < collectedBefore) continue;
-      const el = at === undefined ? new ListElem(ts, origin, pos, '', vts, vorigin) : lm.live.get(at);
-      if (at !== undefined) removeLiveAt(lm, list, el);
+      if (live === undefined && removedAt < collectedBefore) continue;
+      const el = live ?? new ListElem(ts, origin, pos, '', vts, vorigin);
+      if (live !== undefined) {
+        removeLiveAt(lm, list, live);
+        byId.delete(id);
+      }
       markRemoved(meta, lm, el, removedAt, nowHlc);
-      if (at !== undefined) reindex(lm, byId);
-    } else if (at !== undefined) {
-      const el = lm.live.get(at);
-      if (compareVersion(vts, vorigin, 0, el.vts, el.vorigin, 0) <= 0) continue;
-      el.value = value;
-      el.vts = vts;
-      el.vorigin = vorigin;
-      list.set(at, value);
-      redigestElem(meta, el);
+    } else if (live !== undefined) {
+      if (compareVersion(vts, vorigin, 0, live.vts, live.vorigin, 0) <= 0) continue;
+      live.value = value;
+      live.vts = vts;
+      live.vorigin = vorigin;
+      list.set(lowerBound(lm.live, live), value);
+      redigestElem(meta, live);
     } else {
       const el = new ListElem(ts, origin, pos, value, vts, vorigin);
       const index = lowerBound(lm.live, el);
       lm.live.insert(index, el);
       list.insertAt(index, value);
       redigestElem(meta, el);
-      reindex(lm, byId);
+      byId.set(id, el);
     }
     changed = true;
   }
   return changed;
-}
-
-function reindex(lm: ListMeta, byId: Map<string, number>): void {
-  byId.clear();
-  for (let i = 0; i < lm.live.size; i++) byId.set(idOf(lm.live.get(i).ts, lm.live.get(i).origin), i);
 }
 
 function removeLiveAt(lm: ListMeta, list: QuickList, el: ListElem): void {
