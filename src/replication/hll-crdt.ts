@@ -1,7 +1,7 @@
 import type { KeyMeta } from '../crdt/key-meta.js';
 import type { Bytes } from '../store/entry.js';
 import { hllMerge, hllRegisters, hllValidate } from '../store/hll.js';
-import { keyHash } from './merkle.js';
+import { bytesHash } from './merkle.js';
 
 /**
  * HyperLogLog under replication: PFADD and PFMERGE keep the key's version
@@ -22,8 +22,7 @@ export function registersHash(v: Bytes): number {
   if (!hllValidate(buf)) return 0;
   const regs = hllRegisters(buf);
   if (regs === null) return 0;
-  // Registers are 0..51: 16384 of them fold into a latin1 string for the hash.
-  return keyHash(Buffer.from(regs.buffer, regs.byteOffset, regs.byteLength).latin1Slice(0, regs.byteLength)) || 1;
+  return bytesHash(regs) || 1;
 }
 
 /** Marks meta as register-merged with the value's registers; false if the value is not a valid HLL. */

@@ -4,6 +4,7 @@ import type { KeyMeta } from '../crdt/key-meta.js';
 import type { Entry } from '../store/entry.js';
 import { QuickList } from '../store/list.js';
 import { mixNumber, mixOrigin, mixString } from './merkle.js';
+import { isUint } from './messages.js';
 
 /**
  * Lists as a sequence CRDT. Every element has a unique id (the HLC stamp and
@@ -106,9 +107,8 @@ function stateOfElem(el: ListElem): ListElemState {
 
 export function isListElemState(x: unknown): boolean {
   if (!Array.isArray(x) || x.length !== 7) return false;
-  const uint = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   const [ts, origin, pos, value, vts, vorigin, removedAt] = x as unknown[];
-  return uint(ts) && typeof origin === 'string' && typeof pos === 'number' && Number.isFinite(pos) && typeof value === 'string' && uint(vts) && typeof vorigin === 'string' && uint(removedAt);
+  return isUint(ts) && typeof origin === 'string' && typeof pos === 'number' && Number.isFinite(pos) && typeof value === 'string' && isUint(vts) && typeof vorigin === 'string' && isUint(removedAt);
 }
 
 /** Index of the first live element not before el (binary search on the sorted deque). */

@@ -26,6 +26,16 @@ export function keyHash(key: string): number {
   return h >>> 0;
 }
 
+/** FNV-1a over bytes (HyperLogLog registers). */
+export function bytesHash(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) {
+    h ^= b[i]!;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 export function leafOf(key: string): number {
   return keyHash(key) & (LEAF_COUNT - 1);
 }

@@ -149,8 +149,8 @@ const CHECKS: Record<string, Check> = {
 
 /** Most origins one message may name. */
 const MAX_ORIGINS = 4096;
-/** Values per state item on the wire (wire.ts ITEM_SLOTS). */
-const ITEM_SLOTS = 10;
+/** Values per state item on the wire (the layout is in wire.ts). */
+export const ITEM_SLOTS = 10;
 
 /** The (o, s) wire form's outer shape; items are checked one by one when decoded (wire.ts). */
 function wireError(m: Record<string, unknown>): string | null {
@@ -177,7 +177,7 @@ export function stateShapeError(x: unknown): string | null {
   return null;
 }
 
-function isCounterRow(x: unknown): boolean {
+export function isCounterRow(x: unknown): boolean {
   if (!isTuple(x, 5) || typeof x[0] !== 'string') return false;
   const r = x as unknown as CounterRow;
   return isCount(r[1]) && isCount(r[2]) && isNonNegative(r[3]) && isNonNegative(r[4]);
@@ -191,7 +191,7 @@ function isNonNegative(x: unknown): boolean {
   return typeof x === 'number' && Number.isFinite(x) && x >= 0;
 }
 
-function isUint(x: unknown): boolean {
+export function isUint(x: unknown): boolean {
   return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 }
 

@@ -290,7 +290,7 @@ export class Replicator {
     if (typeof m === 'string') return this.reject(m, transportPeer);
     const peer = this.byLabel.get(m.from);
     if (peer === undefined) return this.reject(`unknown peer ${m.from}`, transportPeer);
-    if (!this.hlc.observe(m.hlc)) this.reject(`clock of ${m.from} is too far ahead; not adopted`, transportPeer);
+    if (!this.hlc.observe(m.hlc)) this.warn(`clock of ${m.from} is too far ahead; not adopted`, transportPeer);
     peer.lastContactMs = this.nowMs();
     if (peer.peerId !== m.id) this.peerRestarted(peer, m.id);
     this.dispatch(peer, m);
@@ -387,12 +387,18 @@ export class Replicator {
     });
   }
 
+  /** A message (or one state in it) refused as malformed: counted (INFO) and logged. */
   private reject(reason: string, peer: string): void {
     this.rejectedMessages++;
+    this.warn(reason, peer);
+  }
+
+  /** Logs at most one replication warning a second. */
+  private warn(reason: string, peer: string): void {
     const now = this.nowMs();
     if (now - this.lastRejectLogMs < 1000) return;
     this.lastRejectLogMs = now;
-    this.log_.warn({ peer, reason, rejected: this.rejectedMessages }, 'Refused a replication message');
+    this.log_.warn({ peer, reason, rejected: this.rejectedMessages }, 'Replication message problem');
   }
 
   // ---- INFO ----------------------------------------------------------------

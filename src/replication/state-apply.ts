@@ -12,7 +12,7 @@ import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/
 import type { Bytes, Entry, TypeName } from '../store/entry.js';
 import { joinHll, markRegisterMerged, registersHash } from './hll-crdt.js';
 import type { KeyCrdt } from './key-crdt.js';
-import { stateShapeError } from './messages.js';
+import { isCounterRow, isUint, stateShapeError } from './messages.js';
 
 /**
  * Between the keyspace and the wire: a key's current CRDT state as a
@@ -55,10 +55,9 @@ const TYPES = new Set<string>(['string', 'list', 'set', 'zset', 'hash']);
 function isElementState(x: unknown): boolean {
   if (!Array.isArray(x) || x.length !== 6) return false;
   const [name, ts, origin, g, value, counters] = x as unknown[];
-  const uint = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (typeof name !== 'string' || !uint(ts) || typeof origin !== 'string' || !uint(g)) return false;
+  if (typeof name !== 'string' || !isUint(ts) || typeof origin !== 'string' || !isUint(g)) return false;
   if (value !== null && typeof value !== 'string') return false;
-  return counters === null || stateShapeError({ ts: 0, o: '', g: 0, t: 'string', v: '', c: counters }) === null;
+  return counters === null || (Array.isArray(counters) && counters.every(isCounterRow));
 }
 
 /** Why a remote state was refused (hostile or corrupt input); null when it is acceptable. */

@@ -1,6 +1,8 @@
 import type { CounterRow, KeyState } from '../crdt/key-state.js';
 import type { KeyStateItem } from './messages.js';
-import { stateShapeError } from './messages.js';
+import { ITEM_SLOTS, stateShapeError } from './messages.js';
+
+export { ITEM_SLOTS };
 
 /**
  * Key states on the wire: one flat array of ITEM_SLOTS values per key plus a
@@ -13,7 +15,6 @@ import { stateShapeError } from './messages.js';
  * A live key has type and value; a tombstone has null there and its delete
  * stamp d in the x slot.
  */
-export const ITEM_SLOTS = 10; // messages.ts checks the same width
 
 export interface WireStates {
   /** Origins named by index in s. */
