@@ -72,6 +72,10 @@ export const connectionCommands: CommandSpec[] = [
         c.error(ERR.notInteger);
         return;
       }
+      if (c.server.cluster !== null && index !== 0) {
+        c.error('ERR SELECT is not allowed in cluster mode');
+        return;
+      }
       if (index < 0 || index >= c.server.keyspace.count) {
         c.error(ERR.dbIndex);
         return;

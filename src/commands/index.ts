@@ -1,5 +1,6 @@
 import { bitCommands } from './bits.js';
 import { clientCommands } from './client.js';
+import { clusterCommands } from './cluster.js';
 import { connectionCommands } from './connection.js';
 import { expireCommands } from './expire.js';
 import { functionCommands } from './functions.js';
@@ -9,7 +10,9 @@ import { HLL_COMMANDS } from './hll.js';
 import { introspectionCommands } from './introspection.js';
 import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
+import { migrateCommands } from './migrate.js';
 import { multiCommands } from './multi.js';
+import { sentinelCommands } from './sentinel.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
 import { sortCommands } from './sort.js';
@@ -30,6 +33,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...hashCommands,
   ...HLL_COMMANDS,
   ...keyCommands,
+  ...migrateCommands,
   ...sortCommands,
   ...listCommands,
   ...expireCommands,
@@ -37,6 +41,8 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...introspectionCommands,
   ...functionCommands,
   ...multiCommands,
+  ...clusterCommands,
+  ...sentinelCommands,
 ];
 
 let shared: CommandTable | null = null;

@@ -1,3 +1,4 @@
+import { roleView } from '../cluster/sentinel-view.js';
 import type { Server } from '../server/server.js';
 
 /** The Redis version Strata reports (INFO, HELLO): the release whose behaviour it follows. */
@@ -129,10 +130,34 @@ function statsFields(s: Server): Field[] {
   ];
 }
 
+/**
+ * INFO replication. In cluster mode the role lines follow the node's cluster
+ * role (ioredis's sentinel connector checks "role:" before using a node);
+ * offsets are the delta log position of a primary and the gossiped offset
+ * of a replica. Strata's peer lines come last in both modes.
+ */
 function replicationFields(s: Server): Field[] {
+  const view = s.cluster === null ? null : roleView(s.cluster.state, s.replication?.log.lastSeq ?? 0, s.now());
+  const roleLines = (): Field[] => {
+    if (view === null) return [['role', 'master'], ['connected_slaves', 0]];
+    if (view.role === 'master') {
+      return [
+        ['role', 'master'], ['connected_slaves', view.replicas.length],
+        ...view.replicas.map((r, i): Field => [`slave${i}`, `ip=${r.ip},port=${r.port},state=online,offset=${r.offset},lag=0`]),
+      ];
+    }
+    return [
+      ['role', 'slave'], ['master_host', view.host], ['master_port', view.port],
+      ['master_link_status', view.linkUp ? 'up' : 'down'], ['master_last_io_seconds_ago', view.lastIoSeconds],
+      ['master_sync_in_progress', 0], ['slave_read_repl_offset', view.offset], ['slave_repl_offset', view.offset],
+      ...(view.linkUp ? [] : [['master_link_down_since_seconds', view.downSinceSeconds] as Field]),
+      ['slave_priority', s.config.int('replica-priority')], ['slave_read_only', s.config.bool('replica-read-only') ? 1 : 0],
+      ['replica_announced', 1], ['connected_slaves', 0],
+    ];
+  };
   return [
-    ['role', 'master'], ['connected_slaves', 0], ['master_failover_state', 'no-failover'],
-    ['master_replid', s.replId], ['master_replid2', s.replId2], ['master_repl_offset', 0],
+    ...roleLines(), ['master_failover_state', 'no-failover'],
+    ['master_replid', s.replId], ['master_replid2', s.replId2], ['master_repl_offset', view?.offset ?? 0],
     ['second_repl_offset', -1], ['repl_backlog_active', 0], ['repl_backlog_size', s.config.int('repl-backlog-size')],
     ['repl_backlog_first_byte_offset', 0], ['repl_backlog_histlen', 0],
     ...(s.replication?.infoLines() ?? []).map((line): Field => {

@@ -68,7 +68,8 @@ function applyAccessHints(c: Client, e: Entry, o: RestoreOptions): void {
   }
 }
 
-function restoreKey(c: Client, argv: string[]): void {
+/** RESTORE's handler, shared with RESTORE-ASKING (commands/migrate.ts). */
+export function restoreKey(c: Client, argv: string[]): void {
   const key = argv[1]!;
   const o = parseRestoreOptions(c, argv);
   if (o === null) return;

@@ -17,9 +17,13 @@ import type { KeyState } from '../crdt/key-state.js';
 export interface ReplicationOptions {
   /** This node's id for this incarnation (the server's run id). */
   selfId: string;
-  /** Where this node's bus listens, and how peers name it ("host:port"). */
-  listen: BusAddress;
+  /** Where this node's bus listens, and how peers name it ("host:port"); null when the cluster's bus delivers our messages (receive()). */
+  listen: BusAddress | null;
+  /** How peers name this node: "host:port" of its bus, or the cluster node id. */
+  name: string;
   peers: BusAddress[];
+  /** bind-source-addr: where outgoing links originate ('' = any). */
+  localAddress: string;
   deltaLogEntries: number;
   heartbeatMs: number;
   antiEntropyMs: number;
@@ -71,7 +75,7 @@ export class Replicator {
   readonly peers: PeerSession[] = [];
   readonly ae: AntiEntropy;
   private readonly byLabel = new Map<string, PeerSession>();
-  private readonly selfLabel: string;
+  private selfLabel: string;
   private server: BusServer | null = null;
   private timers: TimerHandle[] = [];
   private flushPending = false;
@@ -93,7 +97,7 @@ export class Replicator {
     this.log = new DeltaLog(options.deltaLogEntries);
     this.crdt = new KeyCrdt(options.selfId, this.hlc, host.keyspace.count, (db, key) => this.changed(db, key));
     for (const db of host.keyspace.all()) db.crdt = this.crdt;
-    this.selfLabel = `${options.listen.host}:${options.listen.port}`;
+    this.selfLabel = options.name;
     this.ae = new AntiEntropy({
       crdt: this.crdt,
       dbs: () => host.keyspace.all(),
@@ -108,18 +112,56 @@ export class Replicator {
   }
 
   async start(): Promise<void> {
-    this.server = await this.bus.listen(this.options.listen, (m, from) => this.receive(m, from));
-    for (const address of this.options.peers) {
-      const label = `${address.host}:${address.port}`;
-      if (label === this.selfLabel || this.byLabel.has(label)) continue;
-      const link = this.bus.connect(address, { onStateChange: (state) => state === 'ready' && this.linkReady(label) });
-      const peer = new PeerSession(address, label, link);
-      this.peers.push(peer);
-      this.byLabel.set(label, peer);
-    }
+    if (this.options.listen !== null) this.server = await this.bus.listen(this.options.listen, (m, from) => this.receive(m, from));
+    for (const address of this.options.peers) this.addPeer(`${address.host}:${address.port}`, address);
     const t = this.runtime.timer;
     this.timers.push(t.setInterval(() => this.heartbeat(), this.options.heartbeatMs));
     this.timers.push(t.setInterval(() => this.antiEntropyTick(), this.options.antiEntropyMs));
+  }
+
+  /** This node's name changed (CLUSTER RESET HARD gives it a new id). */
+  rename(name: string): void {
+    this.selfLabel = name;
+  }
+
+  /** Starts replicating with the peer named `label` (its bus address, or cluster node id) at `address`. */
+  addPeer(label: string, address: BusAddress): void {
+    if (label === this.selfLabel || this.byLabel.has(label)) return;
+    const localAddress = this.options.localAddress || undefined;
+    const link = this.bus.connect(address, { localAddress, onStateChange: (state) => state === 'ready' && this.linkReady(label) });
+    const peer = new PeerSession(address, label, link);
+    this.peers.push(peer);
+    this.byLabel.set(label, peer);
+  }
+
+  /** Stops replicating with a peer (cluster: it left this node's shard). Its messages are refused from now on. */
+  removePeer(label: string): void {
+    const peer = this.byLabel.get(label);
+    if (peer === undefined) return;
+    peer.link.close();
+    this.byLabel.delete(label);
+    this.peers.splice(this.peers.indexOf(peer), 1);
+    this.aeNext = 0;
+  }
+
+  hasPeer(label: string): boolean {
+    return this.byLabel.has(label);
+  }
+
+  /**
+   * The replication offset of this node as a replica of `label` (what a
+   * failover ranks replicas by): 0 until the primary was heard from, then 1
+   * + the primary's deltas applied here without a hole. Zero means "not
+   * synchronised" as in Redis, hence the 1 for an empty but linked replica.
+   */
+  offsetFrom(label: string): number {
+    const peer = this.byLabel.get(label);
+    return peer === undefined || peer.peerId === '' ? 0 : peer.appliedSeq + 1;
+  }
+
+  /** This node's offset as a primary, on the same scale as offsetFrom. */
+  get ownOffset(): number {
+    return this.log.lastSeq + 1;
   }
 
   async stop(): Promise<void> {
@@ -285,7 +327,8 @@ export class Replicator {
 
   // ---- receiving -----------------------------------------------------------
 
-  private receive(raw: unknown, transportPeer: string): void {
+  /** One message from the bus (ours, or the cluster bus passing replication messages on). */
+  receive(raw: unknown, transportPeer: string): void {
     const m = parseMessage(raw, this.host.keyspace.count);
     if (typeof m === 'string') return this.reject(m, transportPeer);
     const peer = this.byLabel.get(m.from);

@@ -49,6 +49,11 @@ export class Client {
   paused = false;
   /** The command that found the server paused; it runs first on resume. */
   deferredCommand: string[] | null = null;
+  /** Set while a command waits for I/O (MIGRATE): no further input runs until it ends with endWait(). */
+  private waiting = false;
+  /** Cluster: ASKING was sent (valid for the next command only), READONLY is on. */
+  asking = false;
+  readOnly = false;
   /** Bytes read / written (INFO stats, CLIENT LIST tot-net-*). */
   netInputBytes = 0;
   netOutputBytes = 0;
@@ -124,7 +129,7 @@ export class Client {
   processInput(): void {
     this.server.beginBatch();
     this.lastInteractionMs = this.server.nowMs();
-    while (!this.closed && !this.paused && !this.closeAfterReply) {
+    while (!this.closed && !this.paused && !this.waiting && !this.closeAfterReply) {
       const status = this.parser.next();
       if (status === ParseStatus.NeedMore) break;
       if (status === ParseStatus.Error) {
@@ -165,6 +170,23 @@ export class Client {
     if (!this.readPaused) return;
     this.readPaused = false;
     this.socket.resume();
+    this.processInput();
+  }
+
+  /**
+   * The running command continues asynchronously (MIGRATE talks to another
+   * node): the client's further input waits. The command must write its one
+   * reply and then call endWait().
+   */
+  beginWait(): void {
+    this.waiting = true;
+  }
+
+  /** The waiting command replied: send it and run whatever input arrived meanwhile. */
+  endWait(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    if (this.closed) return;
     this.processInput();
   }
 

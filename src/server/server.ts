@@ -1,3 +1,7 @@
+import { startCluster } from '../cluster/bootstrap.js';
+import type { Cluster } from '../cluster/cluster.js';
+import type { ClusterControl } from '../cluster/control.js';
+import { routed, routeRequest } from '../cluster/routing.js';
 import { arityOk, type CommandTable } from '../commands/table.js';
 import { FLAG, type Command } from '../commands/types.js';
 import type { Config } from '../config.js';
@@ -73,6 +77,9 @@ export class Server implements KeyspaceListener {
   readonly transactions: Transactions;
   /** Active-active replication with --peers; null on a stand-alone node. */
   replication: Replicator | null = null;
+  /** Cluster mode (cluster-enabled yes); null otherwise. */
+  cluster: ClusterControl | null = null;
+  private clusterMode: Cluster | null = null;
   /** Error replies already attributed to a command (Redis's prev_err_count): EXEC does not fail for its queued commands' errors. */
   private errorsCounted = 0;
 
@@ -187,7 +194,8 @@ export class Server implements KeyspaceListener {
       this.listeners.push(l);
     }
     this.scheduleCron();
-    await this.startReplication(hosts[0] ?? '127.0.0.1');
+    if (this.config.bool('cluster-enabled')) this.clusterMode = await startCluster(this, hosts[0] ?? '127.0.0.1');
+    else await this.startReplication(hosts[0] ?? '127.0.0.1');
     this.log.info({ port: this.port }, 'Ready to accept connections tcp');
   }
 
@@ -197,16 +205,29 @@ export class Server implements KeyspaceListener {
     if (peers.length === 0) return;
     const busPort = this.config.int('bus-port') || this.port + 10000;
     const host = bindHost === '*' || bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost;
-    this.replication = new Replicator(this, this.runtime, this.runtime.createBus(this.log), this.log, {
+    const listen = { host, port: busPort };
+    this.replication = this.createReplicator(listen, `${host}:${busPort}`, peers);
+    await this.replication.start();
+    this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');
+  }
+
+  /**
+   * The replicator of this node: `listen` null when the cluster bus carries
+   * its messages; `name` is how peers know this node.
+   */
+  createReplicator(listen: BusAddress | null, name: string, peers: BusAddress[]): Replicator {
+    const r = new Replicator(this, this.runtime, this.runtime.createBus(this.log), this.log, {
       selfId: this.runId,
-      listen: { host, port: busPort },
+      listen,
+      name,
       peers,
+      localAddress: this.config.get('bind-source-addr'),
       deltaLogEntries: this.config.int('delta-log-entries'),
       heartbeatMs: 100,
       antiEntropyMs: this.config.int('anti-entropy-interval-ms'),
     });
     const config = this.config;
-    this.replication.crdt.containers.limits = {
+    r.crdt.containers.limits = {
       get hash() {
         return { maxEntries: config.int('hash-max-listpack-entries'), maxValue: config.int('hash-max-listpack-value') };
       },
@@ -217,14 +238,14 @@ export class Server implements KeyspaceListener {
         return { maxEntries: config.int('zset-max-listpack-entries'), maxValue: config.int('zset-max-listpack-value') };
       },
     };
-    await this.replication.start();
-    this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');
+    return r;
   }
 
   async stop(): Promise<void> {
     if (this.cronHandle) this.runtime.timer.clearInterval(this.cronHandle);
     this.cronHandle = null;
     for (const c of [...this.clients.all()]) c.close();
+    await this.clusterMode?.stop();
     await this.replication?.stop();
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners = [];
@@ -263,6 +284,7 @@ export class Server implements KeyspaceListener {
     if (c.replyMode !== ReplyMode.On) c.flush();
     const cmd = this.resolve(c, argv);
     if (cmd === null) return;
+    if (this.cluster !== null && this.redirected(c, cmd, argv)) return;
     if (this.pauseKind !== null && this.shouldPause(c, cmd)) {
       c.paused = true;
       c.deferredCommand = argv;
@@ -298,6 +320,22 @@ export class Server implements KeyspaceListener {
       return null;
     }
     return cmd;
+  }
+
+  /**
+   * Cluster routing: a command whose keys this node does not serve gets
+   * -MOVED/-ASK/-CROSSSLOT/-TRYAGAIN/-CLUSTERDOWN (a rejected EXEC ends its
+   * transaction; a rejected queued command makes EXEC abort).
+   */
+  private redirected(c: Client, cmd: Command, argv: string[]): boolean {
+    const asking = c.asking;
+    if (cmd.fullName !== 'asking') c.asking = false;
+    if (!routed(cmd)) return false;
+    const error = routeRequest(this.cluster!, c, cmd, argv, asking);
+    if (error === null) return false;
+    if (cmd.fullName === 'exec' && c.multi !== null) this.transactions.discard(c);
+    this.reject(c, cmd, error);
+    return true;
   }
 
   /** rejectCommand: counts the rejection, replies the error and flags an open MULTI (EXEC will abort). */

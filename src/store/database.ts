@@ -1,3 +1,4 @@
+import type { SlotKeys } from '../cluster/slot-keys.js';
 import { Dict, type DictNode } from './dict.js';
 import { Entry, type Bytes, type TypeName } from './entry.js';
 import { lfuDecayed, lfuIncremented } from './lfu.js';
@@ -67,6 +68,8 @@ export class Database {
   private recent: Entry | null = null;
   /** Replication's hooks; null on a node without peers. */
   crdt: KeyCrdtHooks | null = null;
+  /** Keys by hash slot (database 0 in cluster mode); null otherwise. */
+  slotKeys: SlotKeys | null = null;
   /** xorshift32 state for the LFU counter's probabilistic increment (seeded, deterministic). */
   private rngState: number;
 
@@ -148,6 +151,7 @@ export class Database {
     const e = new Entry(key, type, value, this.clock.nowMs());
     this.keys.add(e);
     this.recent = e;
+    if (this.slotKeys !== null) this.slotKeys.added(key);
     return e;
   }
 
@@ -195,6 +199,7 @@ export class Database {
     e.expireAt = 0;
     this.keys.add(e);
     this.recent = e;
+    if (this.slotKeys !== null) this.slotKeys.added(e.key);
     if (expireAt !== 0) this.setExpire(e, expireAt);
   }
 
@@ -206,6 +211,7 @@ export class Database {
     }
     if (this.recent !== null && this.recent.key === key) this.recent = null;
     const e = this.keys.delete(key);
+    if (e !== undefined && this.slotKeys !== null) this.slotKeys.removed(key);
     if (e !== undefined && e.expireAt !== 0) {
       this.expires.delete(key);
       e.expireAt = 0;
@@ -329,6 +335,7 @@ export class Database {
     this.keys = new Dict<Entry>(this.seed);
     this.expires = new Dict<ExpireNode>(this.seed ^ 0x5bd1e995);
     this.avgTtlMs = 0;
+    if (this.slotKeys !== null) this.slotKeys.cleared();
     return n;
   }
 

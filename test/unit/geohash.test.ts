@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/runtime/random.js';
 import * as g from '../../src/store/geohash.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { freePort, startServer, type TestServer } from '../helpers/server.js';
 
 const lonArb = fc.double({ min: -180, max: 180, noNaN: true });
 const latArb = fc.double({ min: g.GEO_LAT_MIN, max: g.GEO_LAT_MAX, noNaN: true });
@@ -244,17 +244,6 @@ describe('geo number formatting', () => {
 // ---- against the real thing ----
 
 const REDIS_SERVER = '/usr/bin/redis-server';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once something accepts connections on the port. */
 async function listening(port: number): Promise<void> {
