@@ -64,6 +64,8 @@ export class Cluster implements ClusterControl {
   private server: BusServer | null = null;
   private timer: TimerHandle | null = null;
   private saveNeeded = false;
+  /** DEBUG CLUSTER-ISOLATE: every bus message in and out is dropped. */
+  private isolated = false;
 
   constructor(
     readonly state: ClusterState,
@@ -148,7 +150,7 @@ export class Cluster implements ClusterControl {
   /** Sends a message of type t (header + body) to n; false when its link cannot take it now. */
   send(n: ClusterNode, t: ClusterMessageType, body: Partial<ClusterHeader> = {}): boolean {
     const link = this.linkTo(n);
-    if (link === null) return false;
+    if (link === null || this.isolated) return false;
     const m = Object.assign(buildHeader(this, t), body);
     if (!link.send(m)) return false;
     this.stats.sent.set(t, (this.stats.sent.get(t) ?? 0) + 1);
@@ -174,6 +176,7 @@ export class Cluster implements ClusterControl {
   // ---- receiving -------------------------------------------------------------
 
   private receive(raw: unknown, transportPeer: string): void {
+    if (this.isolated) return;
     if (raw !== null && typeof raw === 'object' && (raw as { k?: unknown }).k !== 'cl') {
       this.host.replication.receive(raw, transportPeer);
       return;
@@ -471,6 +474,12 @@ export class Cluster implements ClusterControl {
     }
     this.configChanged();
     return null;
+  }
+
+  isolate(on: boolean): void {
+    this.isolated = on;
+    this.host.replication.isolated = on;
+    this.log.warn({ isolated: on }, 'DEBUG CLUSTER-ISOLATE');
   }
 
   links(): LinkInfo[] {

@@ -49,6 +49,8 @@ export interface ClusterControl {
   bumpEpoch(): string;
   /** CLUSTER SETSLOT <slot> NODE <node>, with Redis's side effects (closing an import bumps the epoch). */
   setSlotNode(slot: number, node: ClusterNode): string | null;
+  /** DEBUG CLUSTER-ISOLATE: drop all bus traffic (a partition for tests), or stop doing so. */
+  isolate(on: boolean): void;
   /** CLUSTER LINKS. */
   links(): LinkInfo[];
   /**

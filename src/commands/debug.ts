@@ -72,6 +72,8 @@ const DEBUG_HELP = [
   'SET-ACTIVE-EXPIRE <0|1>', '    Setting it to 0 disables expiring keys in background when they are not',
   '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the', '    default.',
   'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.',
+  'CLUSTER-ISOLATE <0|1>', '    Strata: drop every cluster bus message in and out (gossip and replication),',
+  '    as a network partition would, while clients stay connected.',
 ];
 
 /** The DEBUG subcommands: [name, argc including DEBUG and the subcommand, handler]. */
@@ -82,6 +84,11 @@ const DEBUG_SUBCOMMANDS: [string, number, (c: Client, argv: string[]) => void][]
   ['protocol', 3, (c, argv) => debugProtocol(c, argv[2]!)],
   ['set-active-expire', 3, (c, argv) => {
     c.server.activeExpireEnabled = argv[2] !== '0';
+    c.reply.ok();
+  }],
+  ['cluster-isolate', 3, (c, argv) => {
+    if (c.server.cluster === null) return c.error('ERR This instance has cluster support disabled');
+    c.server.cluster.isolate(argv[2] !== '0');
     c.reply.ok();
   }],
   ['change-repl-id', 2, (c) => {

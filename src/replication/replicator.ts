@@ -82,6 +82,8 @@ export class Replicator {
   /** The batch built in this flush, for the next peer at the same log position. */
   private batchCache: Batch | null = null;
   private aeNext = 0;
+  /** Test fault (DEBUG CLUSTER-ISOLATE): nothing is sent. */
+  isolated = false;
   /** Messages refused as malformed (INFO). */
   rejectedMessages = 0;
   private lastRejectLogMs = 0;
@@ -246,6 +248,7 @@ export class Replicator {
   }
 
   private send(peer: PeerSession, m: Record<string, unknown>): boolean {
+    if (this.isolated) return false;
     m.id = this.options.selfId;
     m.from = this.selfLabel;
     m.hlc = this.hlc.now();
