@@ -15,6 +15,8 @@ import type { ClusterState } from './state.js';
 export const CLUSTER_TICK_MS = 100;
 /** A FORGET keeps gossip from re-adding the node for this long (Redis: 60 s). */
 const FORGET_BLACKLIST_MS = 60_000;
+/** How long a primary stays down after it starts (Redis: CLUSTER_WRITABLE_DELAY). */
+const WRITABLE_DELAY_MS = 2000;
 /** Longest gap between two pings to one node. */
 const MAX_PING_INTERVAL_MS = 1000;
 
@@ -64,6 +66,8 @@ export class Cluster implements ClusterControl {
   private server: BusServer | null = null;
   private timer: TimerHandle | null = null;
   private saveNeeded = false;
+  /** When updateState first ran (Unix ms; 0: not yet). */
+  private firstStateMs = 0;
   /** DEBUG CLUSTER-ISOLATE: every bus message in and out is dropped. */
   private isolated = false;
 
@@ -268,10 +272,15 @@ export class Cluster implements ClusterControl {
     const hadSlots = myPrimary.slots.count;
     const lost: number[] = [];
     for (let s = 0; s < SLOT_COUNT; s++) {
-      if ((slots[s >> 3]! & (1 << (s & 7))) === 0) continue;
       const owner = this.state.ownerOf(s);
+      if ((slots[s >> 3]! & (1 << (s & 7))) === 0) {
+        // Its owner gave it up (a slot move we missed): any claim may take it (Redis 7.2).
+        if (owner === sender) this.state.ownerNotClaiming[s] = 1;
+        continue;
+      }
+      if (owner === sender) this.state.ownerNotClaiming[s] = 0;
       if (owner === sender || this.state.importingFrom[s] !== null) continue;
-      if (owner !== null && owner.configEpoch >= configEpoch) continue;
+      if (!this.state.unclaimed(s) && owner!.configEpoch >= configEpoch) continue;
       if (owner === me && me.isPrimary) lost.push(s);
       this.state.assign(s, sender);
       this.changed(true);
@@ -303,6 +312,10 @@ export class Cluster implements ClusterControl {
 
   /** clusterUpdateState: down when a slot is unserved (full coverage) or most primaries are unreachable. */
   updateState(): void {
+    // CLUSTER_WRITABLE_DELAY: a primary that (re)starts stays down a moment, so a stale claim
+    // read back from nodes.conf can be corrected before clients write to it.
+    if (this.firstStateMs === 0) this.firstStateMs = this.nowMs();
+    if (this.myself.isPrimary && this.state.state === 'fail' && this.nowMs() - this.firstStateMs < WRITABLE_DELAY_MS) return;
     let ok = true;
     if (this.options.requireFullCoverage()) {
       for (let s = 0; s < SLOT_COUNT && ok; s++) {

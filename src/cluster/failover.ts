@@ -182,7 +182,7 @@ export class Failover {
     for (let s = 0; s < m.sl.length * 8; s++) {
       if ((m.sl[s >> 3]! & (1 << (s & 7))) === 0) continue;
       const owner = state.ownerOf(s);
-      if (owner !== null && owner.configEpoch > m.cfg) return;
+      if (!state.unclaimed(s) && owner!.configEpoch > m.cfg) return;
     }
     state.lastVoteEpoch = state.currentEpoch;
     primary.votedTimeMs = now;

@@ -170,7 +170,8 @@ function updatePrimaryClaims(cluster: Cluster, sender: ClusterNode, m: ClusterHe
   for (let s = 0; s < SLOT_COUNT; s++) {
     if ((m.sl[s >> 3]! & (1 << (s & 7))) === 0) continue;
     const owner = state.ownerOf(s);
-    if (owner === null || owner === sender || owner.configEpoch <= m.cfg) continue;
+    // An owner that no longer claims the slot is no news worth an UPDATE (it would spread a stale view).
+    if (owner === null || owner === sender || state.ownerNotClaiming[s] === 1 || owner.configEpoch <= m.cfg) continue;
     cluster.send(sender, 'update', { about: owner.id, ucfg: owner.configEpoch, usl: owner.slots.bits.slice() });
     break;
   }

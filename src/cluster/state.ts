@@ -20,6 +20,13 @@ export class ClusterState {
   readonly migratingTo: (ClusterNode | null)[] = new Array<ClusterNode | null>(SLOT_COUNT).fill(null);
   /** Slot -> the node this one takes it from (SETSLOT IMPORTING), on the target. */
   readonly importingFrom: (ClusterNode | null)[] = new Array<ClusterNode | null>(SLOT_COUNT).fill(null);
+  /**
+   * Slots whose owner (in this view) no longer claims them in its own
+   * messages (Redis 7.2's owner_not_claiming_slot): another node's claim for
+   * such a slot wins whatever its epoch, so a view left stale by a slot move
+   * it missed still converges. Cleared whenever the slot changes hands.
+   */
+  readonly ownerNotClaiming = new Uint8Array(SLOT_COUNT);
   /** Ids this node was told to FORGET: not re-added from gossip until the time (Unix ms). */
   readonly blacklist = new Map<string, number>();
 
@@ -69,6 +76,7 @@ export class ClusterState {
     if (prev !== null) prev.slots.delete(slot);
     n.slots.add(slot);
     this.owners[slot] = n;
+    this.ownerNotClaiming[slot] = 0;
   }
 
   unassign(slot: number): boolean {
@@ -76,7 +84,13 @@ export class ClusterState {
     if (prev === null) return false;
     prev.slots.delete(slot);
     this.owners[slot] = null;
+    this.ownerNotClaiming[slot] = 0;
     return true;
+  }
+
+  /** Unassigned, or its owner stopped claiming it (isSlotUnclaimed). */
+  unclaimed(slot: number): boolean {
+    return this.owners[slot] === null || this.ownerNotClaiming[slot] === 1;
   }
 
   primaryOf(n: ClusterNode): ClusterNode | null {
