@@ -68,6 +68,8 @@ export class SimCluster {
       ['bind', host],
       ['peers', peers.join(',')],
       ['anti-entropy-interval-ms', '500'],
+      // Simulated clients come from 10.0.0.x, not loopback.
+      ['protected-mode', 'no'],
     ]);
     const server = createNode({ runtime, config, log: silentLogger() });
     const life: Life = { node, index: this.lives.length, runtime, server, client: null as unknown as SimClient, crashed: false };

@@ -271,9 +271,21 @@ export class Server implements KeyspaceListener {
       socket.end();
       return;
     }
+    if (this.protectedModeRefuses(socket.remoteAddress)) {
+      socket.write(PROTECTED_MODE_DENIED);
+      socket.end();
+      return;
+    }
     socket.setNoDelay?.(true);
     const c = new Client(this.clients.allocateId(), socket, this);
     this.clients.add(c);
+  }
+
+  /** protected-mode: without a password, only loopback clients are served (Redis 7.0's clientAcceptHandler). */
+  private protectedModeRefuses(remote: string | undefined): boolean {
+    if (!this.config.bool('protected-mode') || this.config.get('requirepass') !== '') return false;
+    if (remote === undefined || remote === '') return false;
+    return !isLoopback(remote);
   }
 
   // ---- command dispatch -----------------------------------------------
@@ -493,6 +505,20 @@ export class Server implements KeyspaceListener {
       if (now - c.lastInteractionMs > timeoutSec * 1000) c.close();
     }
   }
+}
+
+const PROTECTED_MODE_DENIED =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: ' +
+  "1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. " +
+  "2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. " +
+  "3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. " +
+  '4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
+function isLoopback(address: string): boolean {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a.startsWith('127.') || a === '::1';
 }
 
 function truncate(s: string, n: number): string {

@@ -6,6 +6,7 @@ import { infoField } from '../../src/commands/info.js';
 import { RawClient } from '../helpers/raw.js';
 import { useServer } from '../helpers/fixture.js';
 import { startServer } from '../helpers/server.js';
+import type { StreamSocket } from '../../src/runtime/index.js';
 
 describe('server commands', () => {
   const t = useServer();
@@ -238,5 +239,52 @@ describe('a handler that throws', () => {
     } finally {
       cmd.handler = original;
     }
+  });
+});
+
+/** A socket as the transport hands one over, from `remoteAddress`, recording what the server writes. */
+function fakeSocket(remoteAddress: string): { socket: StreamSocket; written: string[]; ended: () => boolean } {
+  const written: string[] = [];
+  let ended = false;
+  const socket: StreamSocket = {
+    remoteAddress,
+    remotePort: 40000,
+    writableLength: 0,
+    write: (d) => (written.push(String(d)), true),
+    end: () => void (ended = true),
+    destroy: () => void (ended = true),
+    pause: () => undefined,
+    resume: () => undefined,
+    on() {
+      return this;
+    },
+  };
+  return { socket, written, ended: () => ended };
+}
+
+describe('protected-mode', () => {
+  const open = useServer();
+  const guarded = useServer({ config: { requirepass: 'pw' } });
+
+  it('refuses clients from outside the loopback interface while no password is set, as Redis 7.0', () => {
+    const outside = fakeSocket('10.1.2.3');
+    open.server.accept(outside.socket);
+    expect(outside.written.join('')).toMatch(/^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set/);
+    expect(outside.ended()).toBe(true);
+    const local = fakeSocket('::ffff:127.0.0.5');
+    open.server.accept(local.socket);
+    expect(local.written).toEqual([]);
+    expect(local.ended()).toBe(false);
+  });
+
+  it('serves outside clients with a password set, or with protected-mode no', async () => {
+    const outside = fakeSocket('10.1.2.3');
+    guarded.server.accept(outside.socket);
+    expect(outside.ended()).toBe(false);
+    await open.io.call('config', 'set', 'protected-mode', 'no');
+    const again = fakeSocket('10.1.2.3');
+    open.server.accept(again.socket);
+    expect(again.ended()).toBe(false);
+    await open.io.call('config', 'set', 'protected-mode', 'yes');
   });
 });
