@@ -1,4 +1,5 @@
 import { startCluster } from '../cluster/bootstrap.js';
+import { closeMigrateSockets } from '../commands/migrate.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ClusterControl } from '../cluster/control.js';
 import { routed, routeRequest } from '../cluster/routing.js';
@@ -245,6 +246,7 @@ export class Server implements KeyspaceListener {
     if (this.cronHandle) this.runtime.timer.clearInterval(this.cronHandle);
     this.cronHandle = null;
     for (const c of [...this.clients.all()]) c.close();
+    closeMigrateSockets(this);
     await this.clusterMode?.stop();
     await this.replication?.stop();
     await Promise.all(this.listeners.map((l) => l.close()));
