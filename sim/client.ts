@@ -13,17 +13,24 @@ export class ReplyError {
   constructor(readonly message: string) {}
 }
 
-class SimSocket implements StreamSocket {
-  readonly remoteAddress = '10.0.0.1';
+/**
+ * The client end of an in-process connection handed to Server.accept: what
+ * the node writes goes to `onOutput`, `send` delivers bytes to the node.
+ */
+export class InProcessSocket implements StreamSocket {
   readonly remotePort = 50000;
   readonly writableLength = 0;
   private onData: ((chunk: Buffer) => void) | null = null;
   private onClose: (() => void) | null = null;
-  output: Buffer[] = [];
   closed = false;
 
+  constructor(
+    readonly remoteAddress: string,
+    private readonly onOutput: (b: Buffer) => void,
+  ) {}
+
   write(data: Buffer | string): boolean {
-    this.output.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
+    if (!this.closed) this.onOutput(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
     return true;
   }
   end(): void {
@@ -45,13 +52,13 @@ class SimSocket implements StreamSocket {
     return this;
   }
   send(chunk: Buffer): void {
-    if (this.closed) throw new Error('connection closed');
     this.onData!(chunk);
   }
 }
 
 export class SimClient {
-  private readonly socket = new SimSocket();
+  private output: Buffer[] = [];
+  private readonly socket = new InProcessSocket('10.0.0.1', (b) => this.output.push(b));
 
   constructor(server: Server) {
     server.accept(this.socket);
@@ -68,9 +75,10 @@ export class SimClient {
       const s = String(a);
       frame += `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
     }
-    this.socket.output = [];
+    if (this.socket.closed) throw new Error('connection closed');
+    this.output = [];
     this.socket.send(Buffer.from(frame, 'latin1'));
-    const out = Buffer.concat(this.socket.output);
+    const out = Buffer.concat(this.output);
     const [reply, end] = parseReply(out, 0);
     if (end !== out.length) throw new Error(`expected one reply, got ${JSON.stringify(out.toString('latin1'))}`);
     return reply;

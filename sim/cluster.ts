@@ -5,6 +5,20 @@ import { SimClient } from './client.js';
 import { FaultInjector, type FaultPlan, type Scheduler, SimClock, type SimNetwork, simRuntime, type SimRuntime } from './runtime/index.js';
 import type { SeededRandom } from '../src/runtime/random.js';
 
+/** Ends a node's current life: its runtime halts (timers, network) and it is no longer current. */
+export function crashLife(current: Map<string, Life>, node: string): void {
+  const life = current.get(node);
+  if (life === undefined) return;
+  life.crashed = true;
+  life.runtime.halt();
+  current.delete(node);
+}
+
+/** The lives started and not crashed, in node order. */
+export function runningLives(names: readonly string[], current: ReadonlyMap<string, Life>): Life[] {
+  return names.map((n) => current.get(n)).filter((l): l is Life => l !== undefined && l.client !== null);
+}
+
 /** One life of a node: from a (re)start to its crash. */
 export interface Life {
   node: string;
@@ -80,15 +94,11 @@ export class SimCluster {
   }
 
   private crash(node: string): void {
-    const life = this.current.get(node);
-    if (life === undefined) return;
-    life.crashed = true;
-    life.runtime.halt();
-    this.current.delete(node);
+    crashLife(this.current, node);
   }
 
   /** The running lives (started and not crashed), in node order. */
   running(): Life[] {
-    return this.names.map((n) => this.current.get(n)).filter((l): l is Life => l !== undefined && l.client !== null);
+    return runningLives(this.names, this.current);
   }
 }

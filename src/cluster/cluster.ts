@@ -318,10 +318,11 @@ export class Cluster implements ClusterControl {
     if (this.myself.isPrimary && this.state.state === 'fail' && this.nowMs() - this.firstStateMs < WRITABLE_DELAY_MS) return;
     let ok = true;
     if (this.options.requireFullCoverage()) {
-      for (let s = 0; s < SLOT_COUNT && ok; s++) {
-        const owner = this.state.owners[s]!;
-        if (owner === null || owner.has(NODE_FLAG.fail)) ok = false;
-      }
+      // Owners and per-node slot sets change together (ClusterState.assign), so
+      // counting the slots of nodes not failed tells whether every slot is served.
+      let served = 0;
+      for (const n of this.state.nodes.values()) if (!n.has(NODE_FLAG.fail)) served += n.slots.count;
+      ok = served === SLOT_COUNT;
     }
     const voters = this.state.votingPrimaries();
     const reachable = voters.filter((n) => !n.failing).length;
@@ -459,12 +460,12 @@ export class Cluster implements ClusterControl {
 
   /**
    * clusterBumpConfigEpochWithoutConsensus: takes a new epoch unless this
-   * node already has the unique highest one.
+   * node already has the unique highest one (or `always`).
    */
-  bumpConfigEpochWithoutConsensus(): boolean {
+  bumpConfigEpochWithoutConsensus(always = false): boolean {
     const max = this.state.maxConfigEpoch();
     const me = this.myself;
-    if (me.configEpoch !== 0 && me.configEpoch === max && ![...this.state.nodes.values()].some((n) => n !== me && n.configEpoch === max)) return false;
+    if (!always && me.configEpoch !== 0 && me.configEpoch === max && ![...this.state.nodes.values()].some((n) => n !== me && n.configEpoch === max)) return false;
     this.state.currentEpoch++;
     me.configEpoch = this.state.currentEpoch;
     this.changed(true);
@@ -481,7 +482,10 @@ export class Cluster implements ClusterControl {
       // The import ended: claim the slot with a fresh epoch so the new ownership wins everywhere.
       this.state.importingFrom[slot] = null;
       this.state.assign(slot, me);
-      if (this.bumpConfigEpochWithoutConsensus()) this.log.info({ slot, epoch: me.configEpoch }, 'Epoch bumped after importing a slot');
+      // Always a new epoch, even when ours looks like the unique maximum: the source's
+      // last claims may be in flight with a newer epoch we have not heard of yet, and
+      // one of them arriving now would take the slot back (and its keys with it).
+      if (this.bumpConfigEpochWithoutConsensus(true)) this.log.info({ slot, epoch: me.configEpoch }, 'Epoch bumped after importing a slot');
     } else {
       this.state.assign(slot, node);
     }
