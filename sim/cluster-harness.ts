@@ -43,8 +43,8 @@ const SETTLE_STEP_MS = 250;
 
 /**
  * Swarm testing again: each seed draws its own mix. Unless `knownIssues`,
- * two combinations that lose acknowledged writes for reasons found here and
- * not fixed yet are left out (crashes, clock faults and message loss still
+ * one combination that loses acknowledged writes for reasons found here and
+ * not fixed yet is left out (crashes, clock faults and message loss still
  * hit slot moves):
  *
  * - slot moves in a seed with network splits (partitions, cuts, clogs,
@@ -57,13 +57,9 @@ const SETTLE_STEP_MS = 250;
  *   A target whose epoch is stale can also be sent an UPDATE that hands the
  *   slot back to a source that no longer claims it, deleting the moved keys.
  *   e.g. `npm run sim -- --seed 120 --cluster-known-issues` (or seed 13).
- * - moves of slots holding a set: RESTORE of a collection revives the key's
- *   bottom version (0, '', gen) instead of stamping a new one; on a node that
- *   already collected the tombstone of the set's earlier DEL (it moved away
- *   before) that is (0, '', 0), and a shard peer still holding the tombstone
- *   (0, '', 1) deletes it, with every member added since (replication layer,
- *   not cluster code: any revival at the bottom version after a collected
- *   tombstone has the window). e.g. seed 106 with --cluster-known-issues.
+ *   (Moves of slots holding sets are drawn too: RESTORE of a collection used
+ *   to revive the key's bottom version, which a peer's uncollected tombstone
+ *   then deleted; it now stamps a new version, seed 106.)
  */
 export function drawClusterParams(seed: number, knownIssues = false): ClusterParams {
   const r = seededRandom(seed, 'cluster-params');
@@ -78,12 +74,11 @@ export function drawClusterParams(seed: number, knownIssues = false): ClusterPar
       opIntervalMs: 5 + r.int(30),
       moveMeanMs: on() ? 1000 + r.int(5000) : 0,
       failoverMeanMs: on() ? 2000 + r.int(10_000) : 0,
-      moveCollections: false,
+      moveCollections: true,
     },
     isolateMeanMs: on() ? 3000 + r.int(10_000) : 0,
     plan: drawFaultPlan(seededRandom(seed, 'cluster-plan')),
   };
-  params.workload.moveCollections = knownIssues;
   if (params.workload.moveMeanMs > 0 && !knownIssues) {
     params.isolateMeanMs = 0;
     params.plan = { ...params.plan, partitionMeanIntervalMs: 0, clogMeanIntervalMs: 0 };

@@ -96,8 +96,11 @@ export class KeyCrdt implements KeyCrdtHooks {
    */
   private containerWritten(db: Database, e: Entry, event: string): void {
     const fresh = e.crdt === null;
-    const continued = fresh && this.hiddenOfType(db, e);
-    if (!fresh && !this.containers.isElementEvent(event)) this.restamp(db, e);
+    const whole = !this.containers.isElementEvent(event);
+    const continued = fresh && !whole && this.hiddenOfType(db, e);
+    // A whole value (RESTORE, *STORE, ...) is a new version even on a fresh key: at the bottom
+    // version it would lose to a peer's tombstone that this node has already collected.
+    if (whole) this.restamp(db, e);
     const registered = this.continueVersion(db, e);
     this.containers.written(e, event, fresh, continued);
     this.redigest(db, e, registered);
@@ -121,8 +124,10 @@ export class KeyCrdt implements KeyCrdtHooks {
   /** A list written by a command: created ones join the bottom/revival version as hashes do; see list-writes.ts. */
   private listWritten(db: Database, e: Entry, event: string): void {
     const fresh = e.crdt === null;
-    const whole = (fresh && !this.hiddenOfType(db, e)) || !isListElementEvent(event);
-    if (!fresh && whole) this.restamp(db, e);
+    const elementEvent = isListElementEvent(event);
+    const whole = (fresh && !this.hiddenOfType(db, e)) || !elementEvent;
+    // As for hashes and sets: a whole value written by a command is a new version, fresh key or not.
+    if (!elementEvent) this.restamp(db, e);
     const registered = this.continueVersion(db, e);
     listWritten(e.crdt!, e, event, whole, this.listStamps);
     collectListTombs(e.crdt!, this.collectedBefore);
