@@ -70,16 +70,13 @@ export class SimClient {
 
   /** Sends one command and returns its reply (RESP2). */
   call(...args: (string | number)[]): Reply {
-    let frame = `*${args.length}\r\n`;
-    for (const a of args) {
-      const s = String(a);
-      frame += `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
-    }
     if (this.socket.closed) throw new Error('connection closed');
     this.output = [];
-    this.socket.send(Buffer.from(frame, 'latin1'));
+    this.socket.send(encode(args));
     const out = Buffer.concat(this.output);
-    const [reply, end] = parseReply(out, 0);
+    const parsed = parseReply(out, 0);
+    if (parsed === null) throw new Error('incomplete reply');
+    const [reply, end] = parsed;
     if (end !== out.length) throw new Error(`expected one reply, got ${JSON.stringify(out.toString('latin1'))}`);
     return reply;
   }
@@ -89,10 +86,20 @@ export class SimClient {
   }
 }
 
-/** Parses one RESP2 reply at `at`; returns it and where it ends. */
-function parseReply(b: Buffer, at: number): [Reply, number] {
+/** A command as a RESP2 multibulk frame. */
+export function encode(args: (string | number)[]): Buffer {
+  let frame = `*${args.length}\r\n`;
+  for (const a of args) {
+    const s = String(a);
+    frame += `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
+  }
+  return Buffer.from(frame, 'latin1');
+}
+
+/** One RESP2 reply at `at` and where it ends, or null when incomplete. */
+export function parseReply(b: Buffer, at: number): [Reply, number] | null {
   const eol = b.indexOf('\r\n', at, 'latin1');
-  if (eol < 0) throw new Error('incomplete reply');
+  if (eol < 0) return null;
   const line = b.toString('latin1', at + 1, eol);
   switch (b[at]) {
     case 0x2b: // +
@@ -101,26 +108,31 @@ function parseReply(b: Buffer, at: number): [Reply, number] {
       return [new ReplyError(line), eol + 2];
     case 0x3a: // :
       return [Number(line), eol + 2];
-    case 0x24: {
-      // $
-      const n = Number(line);
-      if (n < 0) return [null, eol + 2];
-      return [b.toString('latin1', eol + 2, eol + 2 + n), eol + 4 + n];
-    }
-    case 0x2a: {
-      // *
-      const n = Number(line);
-      if (n < 0) return [null, eol + 2];
-      const items: Reply[] = [];
-      let pos = eol + 2;
-      for (let i = 0; i < n; i++) {
-        const [item, next] = parseReply(b, pos);
-        items.push(item);
-        pos = next;
-      }
-      return [items, pos];
-    }
+    case 0x24: // $
+      return parseBulk(b, Number(line), eol + 2);
+    case 0x2a: // *
+      return parseArray(b, Number(line), eol + 2);
     default:
       throw new Error(`bad reply type ${b[at]}`);
   }
 }
+
+function parseBulk(b: Buffer, n: number, from: number): [Reply, number] | null {
+  if (n < 0) return [null, from];
+  if (b.length < from + n + 2) return null;
+  return [b.toString('latin1', from, from + n), from + n + 2];
+}
+
+function parseArray(b: Buffer, n: number, from: number): [Reply, number] | null {
+  if (n < 0) return [null, from];
+  const items: Reply[] = [];
+  let pos = from;
+  for (let i = 0; i < n; i++) {
+    const r = parseReply(b, pos);
+    if (r === null) return null;
+    items.push(r[0]);
+    pos = r[1];
+  }
+  return [items, pos];
+}
+

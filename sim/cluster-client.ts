@@ -1,6 +1,6 @@
 import { keyHashSlot, SLOT_COUNT } from '../src/cluster/slots.js';
 import type { Server } from '../src/server/server.js';
-import { InProcessSocket, ReplyError, type Reply } from './client.js';
+import { encode, InProcessSocket, parseReply, ReplyError, type Reply } from './client.js';
 import type { Life } from './cluster.js';
 import type { Scheduler } from './runtime/index.js';
 
@@ -95,55 +95,6 @@ export class Connection {
     if (w === null) throw new Error(`cluster client: reply without a command: ${JSON.stringify(reply)}`);
     w(reply);
   }
-}
-
-export function encode(args: (string | number)[]): Buffer {
-  let frame = `*${args.length}\r\n`;
-  for (const a of args) {
-    const s = String(a);
-    frame += `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
-  }
-  return Buffer.from(frame, 'latin1');
-}
-
-/** One RESP2 reply at `at` and where it ends, or null when incomplete. */
-export function parseReply(b: Buffer, at: number): [Reply, number] | null {
-  const eol = b.indexOf('\r\n', at, 'latin1');
-  if (eol < 0) return null;
-  const line = b.toString('latin1', at + 1, eol);
-  switch (b[at]) {
-    case 0x2b: // +
-      return [line, eol + 2];
-    case 0x2d: // -
-      return [new ReplyError(line), eol + 2];
-    case 0x3a: // :
-      return [Number(line), eol + 2];
-    case 0x24: // $
-      return parseBulk(b, Number(line), eol + 2);
-    case 0x2a: // *
-      return parseArray(b, Number(line), eol + 2);
-    default:
-      throw new Error(`cluster client: bad reply type ${b[at]}`);
-  }
-}
-
-function parseBulk(b: Buffer, n: number, from: number): [Reply, number] | null {
-  if (n < 0) return [null, from];
-  if (b.length < from + n + 2) return null;
-  return [b.toString('latin1', from, from + n), from + n + 2];
-}
-
-function parseArray(b: Buffer, n: number, from: number): [Reply, number] | null {
-  if (n < 0) return [null, from];
-  const items: Reply[] = [];
-  let pos = from;
-  for (let i = 0; i < n; i++) {
-    const r = parseReply(b, pos);
-    if (r === null) return null;
-    items.push(r[0]);
-    pos = r[1];
-  }
-  return [items, pos];
 }
 
 /** "MOVED 3999 10.0.1.2:6379" -> [kind, address], or null for any other reply. */

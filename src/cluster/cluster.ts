@@ -223,7 +223,7 @@ export class Cluster implements ClusterControl {
     if (n === undefined || n === this.myself || n.has(NODE_FLAG.fail)) return;
     n.flags = (n.flags | NODE_FLAG.fail) & ~NODE_FLAG.pfail;
     n.failTimeMs = this.nowMs();
-    this.changed(true);
+    this.changed();
   }
 
   private onUpdate(id: string, configEpoch: number, slots: Uint8Array): void {
@@ -236,9 +236,9 @@ export class Cluster implements ClusterControl {
 
   // ---- configuration changes -------------------------------------------------
 
-  /** Something changed: the state is recomputed, nodes.conf saved (and peers told) before the next tick. */
-  changed(save: boolean): void {
-    if (save) this.saveNeeded = true;
+  /** The configuration changed: nodes.conf is saved when the current message or tick ends (afterChange). */
+  changed(): void {
+    this.saveNeeded = true;
   }
 
   configChanged(): void {
@@ -283,7 +283,7 @@ export class Cluster implements ClusterControl {
       if (!this.state.unclaimed(s) && owner!.configEpoch >= configEpoch) continue;
       if (owner === me && me.isPrimary) lost.push(s);
       this.state.assign(s, sender);
-      this.changed(true);
+      this.changed();
     }
     if (hadSlots > 0 && myPrimary.slots.count === 0 && sender !== myPrimary) {
       this.log.warn({ newPrimary: sender.id }, 'Lost every slot: following the node that took them, merging my writes into it');
@@ -298,7 +298,7 @@ export class Cluster implements ClusterControl {
     for (const s of [...me.slots.ranges()].flatMap(([a, b]) => range(a, b))) this.state.unassign(s);
     this.state.setRole(me, primary);
     this.election.reset();
-    this.changed(true);
+    this.changed();
   }
 
   /** The replication group follows the shard: peers are the other members of this node's shard. */
@@ -388,7 +388,7 @@ export class Cluster implements ClusterControl {
     this.state.blacklist.set(node.id, this.nowMs() + FORGET_BLACKLIST_MS);
     this.dropLink(node.id);
     this.state.removeNode(node);
-    this.changed(true);
+    this.changed();
     this.afterChange();
     return null;
   }
@@ -447,7 +447,7 @@ export class Cluster implements ClusterControl {
     if (this.myself.configEpoch !== 0) return 'ERR Node config epoch is already non-zero';
     this.myself.configEpoch = epoch;
     if (this.state.currentEpoch < epoch) this.state.currentEpoch = epoch;
-    this.changed(true);
+    this.changed();
     this.afterChange();
     return null;
   }
@@ -468,7 +468,7 @@ export class Cluster implements ClusterControl {
     if (!always && me.configEpoch !== 0 && me.configEpoch === max && ![...this.state.nodes.values()].some((n) => n !== me && n.configEpoch === max)) return false;
     this.state.currentEpoch++;
     me.configEpoch = this.state.currentEpoch;
-    this.changed(true);
+    this.changed();
     return true;
   }
 
@@ -511,7 +511,7 @@ export class Cluster implements ClusterControl {
   nodeFailed(n: ClusterNode): void {
     this.log.warn({ node: n.id }, 'Marking node as failing (quorum reached)');
     this.broadcast('fail', { about: n.id });
-    this.changed(true);
+    this.changed();
   }
 
   markFailIfNeeded(n: ClusterNode): void {

@@ -146,7 +146,7 @@ export class Failover {
     state.currentEpoch++;
     this.authEpoch = state.currentEpoch;
     this.authSent = true;
-    this.cluster.changed(true);
+    this.cluster.changed();
     this.cluster.log.info({ epoch: this.authEpoch }, 'Starting a failover election');
     this.cluster.broadcast('auth-req', { force: manual });
   }
@@ -186,7 +186,7 @@ export class Failover {
     }
     state.lastVoteEpoch = state.currentEpoch;
     primary.votedTimeMs = now;
-    cluster.changed(true);
+    cluster.changed();
     cluster.log.info({ replica: requester.id, epoch: state.currentEpoch }, 'Failover vote granted');
     cluster.send(requester, 'auth-ack');
   }

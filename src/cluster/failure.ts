@@ -17,7 +17,6 @@ export function checkFailures(cluster: Cluster, now: number): void {
     if (silentMs > timeout && !n.failing) {
       n.flags |= NODE_FLAG.pfail;
       cluster.log.info({ node: n.id }, 'Node is possibly failing (PFAIL)');
-      cluster.changed(false);
       // Our report reaches the other primaries now rather than with the next regular ping.
       for (const p of cluster.state.votingPrimaries()) if (p !== n && p !== cluster.myself) cluster.ping(p);
     }

@@ -84,7 +84,7 @@ export function applyHeader(cluster: Cluster, m: ClusterHeader, transportPeer: s
   updateAddress(cluster, sender, ip, m);
   if (m.cur > state.currentEpoch) {
     state.currentEpoch = m.cur;
-    cluster.changed(true);
+    cluster.changed();
   }
   if (m.t === 'pong') pongReceived(cluster, sender, now);
   updateRole(cluster, sender, m);
@@ -103,13 +103,13 @@ function adoptSender(cluster: Cluster, m: ClusterHeader, ip: string): ClusterNod
     cluster.dropLink(n.id);
     state.rename(n, m.id);
     n.flags = (n.flags & ~(NODE_FLAG.handshake | ROLE_FLAGS)) | (m.fl & ROLE_FLAGS);
-    cluster.changed(true);
+    cluster.changed();
     return n;
   }
   if (m.t !== 'meet' || state.blacklist.has(m.id)) return null;
   const n = new ClusterNode(m.id, { ip, port: m.port, cport: m.cport, flags: m.fl & ROLE_FLAGS, shardId: m.sh, nowMs: cluster.nowMs() });
   state.addNode(n);
-  cluster.changed(true);
+  cluster.changed();
   cluster.log.info({ node: m.id, ip, port: m.port }, 'Node met');
   return n;
 }
@@ -120,7 +120,7 @@ function updateAddress(cluster: Cluster, n: ClusterNode, ip: string, m: ClusterH
   n.port = m.port;
   n.cport = m.cport;
   cluster.dropLink(n.id);
-  cluster.changed(true);
+  cluster.changed();
 }
 
 /** A pong: the node is alive; PFAIL goes, and FAIL where Redis lifts it (clearNodeFailureIfNeeded). */
@@ -129,13 +129,12 @@ function pongReceived(cluster: Cluster, n: ClusterNode, now: number): void {
   n.pingSentMs = 0;
   if (n.has(NODE_FLAG.pfail)) {
     n.flags &= ~NODE_FLAG.pfail;
-    cluster.changed(false);
   } else if (n.has(NODE_FLAG.fail)) {
     const servesNothing = n.isReplica || n.slots.count === 0;
     if (servesNothing || now - n.failTimeMs > cluster.nodeTimeoutMs * 2) {
       n.flags &= ~NODE_FLAG.fail;
       n.failTimeMs = 0;
-      cluster.changed(true);
+      cluster.changed();
     }
   }
 }
@@ -147,7 +146,7 @@ function updateRole(cluster: Cluster, n: ClusterNode, m: ClusterHeader): void {
   if ((m.fl & NODE_FLAG.slave) === 0) {
     if (n.isReplica) {
       state.setRole(n, null);
-      cluster.changed(true);
+      cluster.changed();
     }
     return;
   }
@@ -155,7 +154,7 @@ function updateRole(cluster: Cluster, n: ClusterNode, m: ClusterHeader): void {
   if (n.isPrimary) for (const [a, b] of n.slots.ranges()) for (let s = a; s <= b; s++) state.unassign(s);
   n.flags = (n.flags & ~NODE_FLAG.master) | NODE_FLAG.slave;
   n.primaryId = m.pr;
-  cluster.changed(true);
+  cluster.changed();
 }
 
 /** A primary's config epoch and slot claims; stale claims get an UPDATE back. */
@@ -164,7 +163,7 @@ function updatePrimaryClaims(cluster: Cluster, sender: ClusterNode, m: ClusterHe
   const me = state.myself;
   if (m.cfg > sender.configEpoch) {
     sender.configEpoch = m.cfg;
-    cluster.changed(true);
+    cluster.changed();
   }
   if (!sameBits(sender.slots.bits, m.sl)) cluster.updateSlotsFrom(sender, m.cfg, m.sl);
   for (let s = 0; s < SLOT_COUNT; s++) {
@@ -179,7 +178,7 @@ function updatePrimaryClaims(cluster: Cluster, sender: ClusterNode, m: ClusterHe
   if (me.isPrimary && m.cfg === me.configEpoch && m.cfg !== 0 && me.id < sender.id) {
     state.currentEpoch++;
     me.configEpoch = state.currentEpoch;
-    cluster.changed(true);
+    cluster.changed();
     cluster.log.info({ epoch: me.configEpoch }, 'Config epoch collision resolved: took a new epoch');
   }
 }
@@ -220,6 +219,6 @@ function meetFromGossip(cluster: Cluster, id: string, ip: string, port: number, 
   for (const n of state.nodes.values()) if (n.has(NODE_FLAG.handshake) && n.ip === ip && n.cport === cport) return;
   const n = new ClusterNode(id, { ip, port, cport, flags: (flags & ROLE_FLAGS) | NODE_FLAG.meet, shardId: '', nowMs: cluster.nowMs() });
   state.addNode(n);
-  cluster.changed(true);
+  cluster.changed();
   cluster.send(n, 'meet', { to: ip });
 }
