@@ -1,4 +1,6 @@
 import { splitArgs } from './protocol/parser.js';
+import { canonicalNotifyFlags, validateNotifyFlags } from './server/notify-flags.js';
+import { mergeOutputLimits, validateOutputLimits } from './server/output-limits.js';
 
 /**
  * Every option of a node: its redis.conf name, type, default and validation.
@@ -21,6 +23,8 @@ export interface OptionSpec {
   validate?: (value: string) => string | null;
   /** Rewrites a valid value into the form CONFIG GET shows ("50.0" -> "50"). */
   canonical?: (value: string) => string;
+  /** Combines a valid new value with the current one (a partial client-output-buffer-limit keeps the other classes). */
+  merge?: (current: string, value: string) => string;
   /** Only CONFIG GET of the exact name shows it (never a glob). */
   hidden?: boolean;
   /** CONFIG SET refuses it unless enable-protected-configs allows it. */
@@ -93,7 +97,13 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'maxclients', type: 'int', default: '10000', min: 1, max: INT_MAX },
   { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: LLONG_MAX },
   { name: 'client-query-buffer-limit', type: 'memory', default: '1073741824', min: 1024 * 1024, max: LLONG_MAX },
-  { name: 'client-output-buffer-limit', type: 'string', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60' },
+  {
+    name: 'client-output-buffer-limit',
+    type: 'string',
+    default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    validate: validateOutputLimits,
+    merge: mergeOutputLimits,
+  },
   { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: LLONG_MAX },
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'] },
   { name: 'maxmemory-samples', type: 'int', default: '5', min: 1, max: 64 },
@@ -114,7 +124,7 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'slowlog-max-len', type: 'int', default: '128', min: 0, max: LLONG_MAX },
   { name: 'latency-monitor-threshold', type: 'int', default: '0', min: 0, max: LLONG_MAX },
   { name: 'latency-tracking', type: 'bool', default: 'yes' },
-  { name: 'notify-keyspace-events', type: 'string', default: '' },
+  { name: 'notify-keyspace-events', type: 'string', default: '', validate: validateNotifyFlags, canonical: canonicalNotifyFlags },
   { name: 'lazyfree-lazy-eviction', type: 'bool', default: 'no' },
   { name: 'lazyfree-lazy-expire', type: 'bool', default: 'no' },
   { name: 'lazyfree-lazy-server-del', type: 'bool', default: 'no' },
@@ -286,8 +296,9 @@ export class Config {
     const spec = findOption(name);
     if (!spec) return `Unknown option '${name}'`;
     if (fromCommand && spec.immutable) return "can't set immutable config";
-    const [value, err] = validateOption(spec, raw);
+    const [valid, err] = validateOption(spec, raw);
     if (err !== null) return err;
+    const value = spec.merge ? spec.merge(this.values.get(spec.name)!, valid) : valid;
     this.values.set(spec.name, value);
     this.explicit.add(spec.name);
     for (const l of this.listeners) l(spec.name, value);

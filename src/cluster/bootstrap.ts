@@ -87,6 +87,7 @@ function clusterHost(server: Server, file: string): ClusterHost {
     get replication() {
       return server.replication!;
     },
+    pubsub: server.pubsub,
     pauseWrites: (untilMs) => server.pause('write', untilMs),
     unpauseWrites: () => server.unpause(),
     dropSlots: (slots) => server.runAsCommand(() => dropSlotKeys(server, slots)),

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { PubSub } from '../server/pubsub.js';
 import type { Replicator } from '../replication/replicator.js';
 import type { Runtime, TimerHandle } from '../runtime/index.js';
 import type { Bus, BusLink, BusServer } from '../transport/bus.js';
@@ -25,6 +26,8 @@ export interface ClusterHost {
   readonly runtime: Runtime;
   readonly log: Logger;
   readonly replication: Replicator;
+  /** Delivers PUBLISH/SPUBLISH messages other nodes forward to this one's subscribers. */
+  readonly pubsub: PubSub;
   /** Pauses client writes until untilMs (manual failover), or ends the pause. */
   pauseWrites(untilMs: number): void;
   unpauseWrites(): void;
@@ -215,7 +218,22 @@ export class Cluster implements ClusterControl {
         return this.election.onAuthAck(sender, m);
       case 'mfstart':
         return this.election.onManualStart(sender);
+      case 'publish':
+        this.host.pubsub.publish(m.ch!, m.msg!);
+        return;
+      case 'publishshard':
+        this.host.pubsub.publishShard(m.ch!, m.msg!);
+        return;
     }
+  }
+
+  /**
+   * PUBLISH reaches every node of the cluster; SPUBLISH the nodes of this
+   * node's shard (clusterPropagatePublish). Local delivery is the caller's.
+   */
+  publish(channel: string, message: string, shard: boolean): void {
+    if (!shard) return this.broadcast('publish', { ch: channel, msg: message });
+    for (const n of this.state.shardMembers()) this.send(n, 'publishshard', { ch: channel, msg: message });
   }
 
   private onFail(id: string): void {

@@ -53,6 +53,8 @@ export interface ClusterControl {
   isolate(on: boolean): void;
   /** CLUSTER LINKS. */
   links(): LinkInfo[];
+  /** Forwards a PUBLISH to every other node, or an SPUBLISH to the other nodes of this shard. */
+  publish(channel: string, message: string, shard: boolean): void;
   /**
    * The configuration was changed by a command (ADDSLOTS, DELSLOTS, SETSLOT,
    * FLUSHSLOTS...): recompute the cluster state, persist nodes.conf and tell

@@ -14,9 +14,11 @@ import { SLOT_COUNT } from './slots.js';
  *   auth-req, auth-ack a replica's request for a failover vote and a primary's vote
  *   mfstart            a replica asks its primary to start a manual failover
  */
-export type ClusterMessageType = 'ping' | 'pong' | 'meet' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'mfstart';
+export type ClusterMessageType = 'ping' | 'pong' | 'meet' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publish' | 'publishshard';
 
-export const MESSAGE_TYPES: readonly ClusterMessageType[] = ['ping', 'pong', 'meet', 'fail', 'update', 'auth-req', 'auth-ack', 'mfstart'];
+export const MESSAGE_TYPES: readonly ClusterMessageType[] = [
+  'ping', 'pong', 'meet', 'fail', 'update', 'auth-req', 'auth-ack', 'mfstart', 'publish', 'publishshard',
+];
 
 /** What a node says about another in a ping/pong: [id, ip, port, cport, flags, pingSentMs, pongReceivedMs]. */
 export type GossipEntry = [string, string, number, number, number, number, number];
@@ -53,6 +55,9 @@ export interface ClusterHeader {
   usl?: Uint8Array;
   /** auth-req: FORCE / manual failover: vote even though the primary is not failing. */
   force?: boolean;
+  /** publish / publishshard: the channel and the message. */
+  ch?: string;
+  msg?: string;
 }
 
 const MAX_GOSSIP = 64;
@@ -114,6 +119,9 @@ function bodyProblem(m: Record<string, unknown>): string | null {
       return isId(m.about) && isUint(m.ucfg) && isBitmap(m.usl) ? null : 'bad update';
     case 'auth-req':
       return m.force === undefined || typeof m.force === 'boolean' ? null : 'bad force flag';
+    case 'publish':
+    case 'publishshard':
+      return typeof m.ch === 'string' && typeof m.msg === 'string' ? null : 'bad publish';
     default:
       return null;
   }

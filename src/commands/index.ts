@@ -12,6 +12,7 @@ import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
 import { migrateCommands } from './migrate.js';
 import { multiCommands } from './multi.js';
+import { pubsubCommands } from './pubsub.js';
 import { sentinelCommands } from './sentinel.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
@@ -41,6 +42,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...introspectionCommands,
   ...functionCommands,
   ...multiCommands,
+  ...pubsubCommands,
   ...clusterCommands,
   ...sentinelCommands,
 ];

@@ -1,6 +1,7 @@
 import { migrateCachedSockets } from './migrate.js';
 import { roleView } from '../cluster/sentinel-view.js';
 import type { Server } from '../server/server.js';
+import { SubKind } from '../server/pubsub.js';
 
 /** The Redis version Strata reports (INFO, HELLO): the release whose behaviour it follows. */
 export const REDIS_VERSION = '7.0.15';
@@ -120,7 +121,8 @@ function statsFields(s: Server): Field[] {
     ['expired_time_cap_reached_count', st.expiredTimeCapReached], ['expire_cycle_cpu_milliseconds', 0],
     ['evicted_keys', st.evictedKeys], ...zero('evicted_clients', 'total_eviction_exceeded_time', 'current_eviction_exceeded_time'),
     ['keyspace_hits', st.keyspaceHits], ['keyspace_misses', st.keyspaceMisses],
-    ...zero('pubsub_channels', 'pubsub_patterns', 'pubsubshard_channels', 'latest_fork_usec', 'total_forks'),
+    ['pubsub_channels', s.pubsub.channelsOf(SubKind.Channel).size], ['pubsub_patterns', s.pubsub.patternCount],
+    ['pubsubshard_channels', s.pubsub.channelsOf(SubKind.Shard).size], ...zero('latest_fork_usec', 'total_forks'),
     ['migrate_cached_sockets', migrateCachedSockets(s)],
     ...zero('slave_expires_tracked_keys', 'active_defrag_hits', 'active_defrag_misses',
       'active_defrag_key_hits', 'active_defrag_key_misses', 'total_active_defrag_time', 'current_active_defrag_time',

@@ -1,6 +1,7 @@
 /**
  * This node's own writes, in order, with per-origin sequence numbers: a
- * bounded ring of (db, key, HLC). The states themselves are not stored:
+ * bounded ring of (db, key, HLC, keyspace event name; peers replay the
+ * event names to their keyspace notifications and KSUB subscribers). The states themselves are not stored:
  * when a batch is sent, the current state of each key is read, which
  * dominates every earlier state of that key (state-based deltas). A peer
  * that falls behind the ring's tail catches up through anti-entropy.
@@ -9,6 +10,7 @@ export class DeltaLog {
   private readonly dbs: Int32Array;
   private readonly keys: (string | undefined)[];
   private readonly stamps: Float64Array;
+  private readonly events: (string | undefined)[];
   /** Sequence number of the newest entry (0: none yet). Seqs start at 1. */
   lastSeq = 0;
 
@@ -17,6 +19,7 @@ export class DeltaLog {
     this.dbs = new Int32Array(capacity);
     this.keys = new Array<string | undefined>(capacity);
     this.stamps = new Float64Array(capacity);
+    this.events = new Array<string | undefined>(capacity);
   }
 
   /** Oldest sequence number still held. */
@@ -24,12 +27,13 @@ export class DeltaLog {
     return Math.max(1, this.lastSeq - this.capacity + 1);
   }
 
-  append(db: number, key: string, atMs: number): number {
+  append(db: number, key: string, atMs: number, event: string): number {
     const seq = ++this.lastSeq;
     const slot = seq % this.capacity;
     this.dbs[slot] = db;
     this.keys[slot] = key;
     this.stamps[slot] = atMs;
+    this.events[slot] = event;
     return seq;
   }
 
@@ -44,6 +48,10 @@ export class DeltaLog {
 
   keyAt(seq: number): string {
     return this.keys[seq % this.capacity]!;
+  }
+
+  eventAt(seq: number): string {
+    return this.events[seq % this.capacity]!;
   }
 
   /** When the entry was written (Unix ms): replication lag in ms. */

@@ -16,7 +16,8 @@ export interface StampSource {
 }
 
 /** Told of every key whose state this node changed by its own write (the delta log listens). */
-export type LocalChangeSink = (db: Database, key: string) => void;
+/** `event`: the keyspace event name of the write, replayed to peers' notifications. */
+export type LocalChangeSink = (db: Database, key: string, event: string) => void;
 
 /** Keyspace events that change a counter or the expire register instead of writing a new version. */
 const COUNTER_EVENTS = new Set(['incrby', 'incrbyfloat']);
@@ -84,7 +85,7 @@ export class KeyCrdt implements KeyCrdtHooks {
       else if (event === 'pfadd') this.hllWritten(db, e);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
     }
-    this.changed(db, key);
+    this.changed(db, key, event);
   }
 
   /**
@@ -160,7 +161,7 @@ export class KeyCrdt implements KeyCrdtHooks {
 
   /** A key expired on this node: its tombstone was left by `deleting`. */
   expired(db: Database, key: string): void {
-    if (!this.applyingRemote) this.changed(db, key);
+    if (!this.applyingRemote) this.changed(db, key, 'expired');
   }
 
   deleting(db: Database, e: Entry): void {
@@ -188,7 +189,7 @@ export class KeyCrdt implements KeyCrdtHooks {
   flushing(db: Database): void {
     for (const e of db.entries()) {
       this.deleting(db, e);
-      this.changed(db, e.key);
+      this.changed(db, e.key, 'del');
     }
   }
 
@@ -206,13 +207,13 @@ export class KeyCrdt implements KeyCrdtHooks {
         const now = this.stamps.now();
         const tomb = m === null ? new Tombstone(0, '', 1, now, now) : new Tombstone(m.ts, m.origin, m.gen + 1, now, now);
         this.tombstones[x.id]!.set(e.key, tomb);
-        this.changed(x, e.key);
+        this.changed(x, e.key, 'del');
       }
     }
     for (const x of [a, b]) {
       for (const e of x.entries()) {
         this.restamp(x, e);
-        this.changed(x, e.key);
+        this.changed(x, e.key, 'set');
       }
       this.rebuildSummary(x);
     }

@@ -15,6 +15,7 @@ import type { CounterRow, KeyState } from '../crdt/key-state.js';
  *   gap     seqs up to `last` are gone from the sender's log: anti-entropy repairs
  *   ae1..4, aedone   one anti-entropy round (anti-entropy.ts)
  *   states  states shipped on request during anti-entropy
+ *   pub     a PUBLISH/SPUBLISH on the sender, for the receiver's subscribers
  */
 
 /** [db index, key, state] */
@@ -47,12 +48,22 @@ export interface Nack extends Envelope {
 interface WireStateFields {
   o: string[];
   s: unknown[];
+  /** Deltas: the writes' keyspace events in order, as pairs [item index, event name] (checked on decode). */
+  ev?: unknown[];
 }
 
 export interface Deltas extends Envelope, WireStateFields {
   k: 'deltas';
   first: number;
   last: number;
+}
+
+/** A PUBLISH (sh: SPUBLISH) made on the sender: delivered to the receiver's subscribers, never forwarded. */
+export interface Publish extends Envelope {
+  k: 'pub';
+  ch: string;
+  msg: string;
+  sh: boolean;
 }
 
 export interface Gap extends Envelope {
@@ -105,7 +116,7 @@ export interface AeDone extends Envelope {
   complete: boolean;
 }
 
-export type ReplMessage = Heartbeat | Nack | Deltas | Gap | AeGroups | AeLeaves | AeKeys | AeDiff | States | AeDone;
+export type ReplMessage = Heartbeat | Nack | Deltas | Publish | Gap | AeGroups | AeLeaves | AeKeys | AeDiff | States | AeDone;
 
 /** Bounds on what a peer may send (anything beyond is hostile or corrupt). */
 export const MAX_ITEMS = 100_000;
@@ -128,6 +139,7 @@ export function parseMessage(m: unknown, dbCount: number): ReplMessage | string 
 type Check = (o: Record<string, unknown>, dbCount: number) => string | null;
 
 const CHECKS: Record<string, Check> = {
+  pub: (o) => (typeof o.ch === 'string' && typeof o.msg === 'string' && typeof o.sh === 'boolean' ? null : 'bad publish'),
   hb: (o) => (isUint(o.seq) && isUint(o.ack) && isUint(o.sent) && typeof o.ackId === 'string' ? null : 'bad fields'),
   nack: (o) => (isUint(o.resendFrom) && (o.resendFrom as number) >= 1 ? null : 'bad resendFrom'),
   deltas: (o) => (isUint(o.first) && isUint(o.last) && (o.first as number) <= (o.last as number) + 1 ? wireError(o) : 'bad range'),

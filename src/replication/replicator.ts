@@ -10,7 +10,7 @@ import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
 import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
 import { applyState, invalidState, liveState, tombState } from './state-apply.js';
-import { decodeStates, encodeStates, type WireStates } from './wire.js';
+import { decodeEvents, decodeStates, encodeStates, type ItemEvent, type WireStates } from './wire.js';
 import type { Tombstone } from '../crdt/key-meta.js';
 import type { KeyState } from '../crdt/key-state.js';
 
@@ -36,6 +36,8 @@ export interface ReplicaHost {
   runAsCommand(fn: () => void): void;
   /** A write arrived from a peer (WATCH, notifications). */
   remoteWrite(db: Database, key: string, event: string): void;
+  /** A peer's PUBLISH (shard: SPUBLISH) for this node's subscribers. */
+  deliverPublished(channel: string, message: string, shard: boolean): void;
 }
 
 /** One deltas message's content: the log range it covers and the states in wire form. */
@@ -97,7 +99,7 @@ export class Replicator {
   ) {
     this.hlc = new Hlc(runtime.clock);
     this.log = new DeltaLog(options.deltaLogEntries);
-    this.crdt = new KeyCrdt(options.selfId, this.hlc, host.keyspace.count, (db, key) => this.changed(db, key));
+    this.crdt = new KeyCrdt(options.selfId, this.hlc, host.keyspace.count, (db, key, event) => this.changed(db, key, event));
     for (const db of host.keyspace.all()) db.crdt = this.crdt;
     this.selfLabel = options.name;
     this.ae = new AntiEntropy({
@@ -180,8 +182,8 @@ export class Replicator {
 
   // ---- local writes -> deltas ----------------------------------------------
 
-  private changed(db: Database, key: string): void {
-    this.log.append(db.id, key, this.nowMs());
+  private changed(db: Database, key: string, event: string): void {
+    this.log.append(db.id, key, this.nowMs(), event);
     if (!this.flushPending && this.peers.length > 0) {
       // Writes arriving over the next FLUSH_DELAY_MS share one message per
       // peer: per-message costs (gRPC frame, encoding setup, the peer's
@@ -227,8 +229,9 @@ export class Replicator {
   private statesFor(first: number, maxLast: number): Batch {
     const cached = this.batchCache;
     if (cached !== null && cached.first === first && cached.maxLast === maxLast) return cached;
-    const seen = new Set<object>();
+    const itemOf = new Map<object, number>();
     const items: KeyStateItem[] = [];
+    const events: ItemEvent[] = [];
     const dbs = this.host.keyspace.all();
     let bytes = 0;
     let seq = first;
@@ -237,14 +240,29 @@ export class Replicator {
       const key = this.log.keyAt(seq);
       const e = dbs[db]!.keys.get(key) ?? this.crdt.hidden[db]!.get(key);
       const found = e !== undefined && e.crdt !== null ? e : this.crdt.tombstones[db]!.get(key);
-      if (found === undefined || seen.has(found)) continue;
-      seen.add(found);
-      const s = found === e ? liveState(this.crdt, e, e.crdt!) : tombState(found as Tombstone);
-      items.push([db, key, s]);
-      bytes += key.length + approxBytes(s.v) + 64;
+      if (found === undefined) continue;
+      let item = itemOf.get(found);
+      if (item === undefined) {
+        item = items.length;
+        itemOf.set(found, item);
+        const s = found === e ? liveState(this.crdt, e, e.crdt!) : tombState(found as Tombstone);
+        items.push([db, key, s]);
+        bytes += key.length + approxBytes(s.v) + 64;
+      }
+      // Every write's event, in log order: peers replay them to their subscribers (one state may carry several).
+      events.push({ item, name: this.log.eventAt(seq) });
     }
-    this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items) };
+    this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items, events) };
     return this.batchCache;
+  }
+
+  /**
+   * A PUBLISH made here goes to each peer once (full mesh, never forwarded
+   * further), so every subscriber in the group gets it exactly once. A peer
+   * whose link is down misses it: pub/sub is at most once, as in Redis.
+   */
+  publish(channel: string, message: string, shard: boolean): void {
+    for (const peer of this.peers) if (peer.link.state === 'ready') this.send(peer, { k: 'pub', ch: channel, msg: message, sh: shard });
   }
 
   private send(peer: PeerSession, m: Record<string, unknown>): boolean {
@@ -348,6 +366,9 @@ export class Replicator {
         return this.onHeartbeat(peer, m);
       case 'nack':
         return this.onNack(peer, m);
+      case 'pub':
+        this.host.deliverPublished(m.ch, m.msg, m.sh);
+        return;
       case 'deltas':
         return this.onDeltas(peer, m);
       case 'gap':
@@ -390,7 +411,9 @@ export class Replicator {
   }
 
   private onDeltas(peer: PeerSession, m: Deltas): void {
-    this.applyStates(peer, decodeStates(m, this.host.keyspace.count, (why) => this.reject(why, peer.label)));
+    const indexes: number[] = [];
+    const items = decodeStates(m, this.host.keyspace.count, (why) => this.reject(why, peer.label), indexes);
+    this.applyStates(peer, items, { indexes, events: decodeEvents(m) });
     if (m.first <= peer.appliedSeq + 1 && m.last > peer.appliedSeq) peer.appliedSeq = m.last;
     else if (m.first > peer.appliedSeq + 1) this.requestResend(peer);
   }
@@ -411,10 +434,17 @@ export class Replicator {
     this.pushTo(peer);
   }
 
-  private applyStates(peer: PeerSession, items: KeyStateItem[]): void {
+  /**
+   * Merges peer states. `told`: a deltas message's item indexes and write
+   * events, replayed in order for the items that changed this node; without
+   * them (anti-entropy) each changed key reports set or del.
+   */
+  private applyStates(peer: PeerSession, items: KeyStateItem[], told?: { indexes: number[]; events: ItemEvent[] | null }): void {
     const dbs = this.host.keyspace.all();
+    const changed = new Map<number, [Database, string, string]>();
     this.host.runAsCommand(() => {
-      for (const [dbIndex, key, s] of items) {
+      for (let i = 0; i < items.length; i++) {
+        const [dbIndex, key, s] = items[i]!;
         const bad = invalidState(s);
         if (bad !== null) {
           this.reject(`state of ${key}: ${bad}`, peer.label);
@@ -428,7 +458,16 @@ export class Replicator {
           this.reject(`state of ${key}: ${(err as Error).message}`, peer.label);
           continue;
         }
-        if (event !== null) this.host.remoteWrite(db, key, event);
+        if (event !== null) changed.set(told === undefined ? i : told.indexes[i]!, [db, key, event]);
+      }
+      const events = told?.events ?? null;
+      if (events === null) {
+        for (const [db, key, event] of changed.values()) this.host.remoteWrite(db, key, event);
+        return;
+      }
+      for (const { item, name } of events) {
+        const hit = changed.get(item);
+        if (hit !== undefined) this.host.remoteWrite(hit[0], hit[1], name);
       }
     });
   }

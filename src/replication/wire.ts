@@ -1,6 +1,6 @@
 import type { CounterRow, KeyState } from '../crdt/key-state.js';
 import type { KeyStateItem } from './messages.js';
-import { ITEM_SLOTS, stateShapeError } from './messages.js';
+import { ITEM_SLOTS, MAX_ITEMS, stateShapeError } from './messages.js';
 
 export { ITEM_SLOTS };
 
@@ -20,9 +20,19 @@ export interface WireStates {
   /** Origins named by index in s. */
   o: string[];
   s: unknown[];
+  /** Deltas: the keyspace events of the writes, in order: [item index, event name] pairs. */
+  ev?: unknown[];
 }
 
-export function encodeStates(items: readonly KeyStateItem[]): WireStates {
+const MAX_EVENT_NAME_CHARS = 64;
+
+/** One write's event in a deltas message: which item (its index in the message) and the event name. */
+export interface ItemEvent {
+  item: number;
+  name: string;
+}
+
+export function encodeStates(items: readonly KeyStateItem[], events?: readonly ItemEvent[]): WireStates {
   const o: string[] = [];
   const index = new Map<string, number>();
   const s: unknown[] = new Array(items.length * ITEM_SLOTS);
@@ -46,11 +56,36 @@ export function encodeStates(items: readonly KeyStateItem[]): WireStates {
     s[at++] = dead ? 0 : (st.e ?? 0);
     s[at++] = st.c ?? null;
   }
-  return { o, s };
+  if (events === undefined) return { o, s };
+  const ev: unknown[] = [];
+  for (const { item, name } of events) ev.push(item, name);
+  return { o, s, ev };
 }
 
-/** The items of a shape-checked message; each malformed item is skipped and reported. */
-export function decodeStates(w: WireStates, dbCount: number, bad: (reason: string) => void): KeyStateItem[] {
+/**
+ * The events of a deltas message, or null when it carries none or they are
+ * malformed (then the receiver falls back to set/del: events are never trusted blindly).
+ */
+export function decodeEvents(w: WireStates): ItemEvent[] | null {
+  const ev = w.ev;
+  const items = w.s.length / ITEM_SLOTS;
+  if (!Array.isArray(ev) || ev.length % 2 !== 0 || ev.length > 2 * MAX_ITEMS) return null;
+  const out: ItemEvent[] = [];
+  for (let i = 0; i < ev.length; i += 2) {
+    const item = ev[i];
+    const name = ev[i + 1];
+    if (typeof item !== 'number' || !Number.isInteger(item) || item < 0 || item >= items) return null;
+    if (typeof name !== 'string' || name.length === 0 || name.length > MAX_EVENT_NAME_CHARS) return null;
+    out.push({ item, name });
+  }
+  return out;
+}
+
+/**
+ * The items of a shape-checked message; each malformed item is skipped and
+ * reported. `indexes`, when given, receives each kept item's index in the message.
+ */
+export function decodeStates(w: WireStates, dbCount: number, bad: (reason: string) => void, indexes?: number[]): KeyStateItem[] {
   const out: KeyStateItem[] = [];
   const s = w.s;
   for (let at = 0; at < s.length; at += ITEM_SLOTS) {
@@ -64,7 +99,10 @@ export function decodeStates(w: WireStates, dbCount: number, bad: (reason: strin
     const state = itemState(s, at, origin);
     const err = stateShapeError(state);
     if (err !== null) bad(`state of ${key}: ${err}`);
-    else out.push([db, key, state]);
+    else {
+      out.push([db, key, state]);
+      indexes?.push(at / ITEM_SLOTS);
+    }
   }
   return out;
 }

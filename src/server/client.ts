@@ -3,6 +3,7 @@ import { ReplyWriter } from '../protocol/reply.js';
 import type { StreamSocket } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
 import type { Transaction, WatchedKey } from './multi.js';
+import type { ClientSubscriptions } from './pubsub.js';
 import type { Server } from './server.js';
 
 /** Above this much unsent output we stop reading the client until the socket drains. */
@@ -93,12 +94,29 @@ export class Client {
     return this.db.id;
   }
 
-  /** Channels + patterns this client is subscribed to (pub/sub). */
-  subscriptionCount = 0;
+  /** Pub/sub subscriptions (src/server/pubsub.ts), null when none. */
+  subs: ClientSubscriptions | null = null;
+  /** When unsent output went over the soft client-output-buffer-limit (0: it is under). */
+  softLimitSinceMs = 0;
+
+  /** Channels, patterns and shard channels this client is subscribed to. */
+  get subscriptionCount(): number {
+    return this.subs === null ? 0 : this.subs.total;
+  }
 
   /** RESP2 clients with subscriptions may only run (P|S)SUBSCRIBE, UNSUBSCRIBE, PING, QUIT, RESET. */
   inSubscribedMode(): boolean {
-    return this.subscriptionCount > 0 && this.reply.resp === 2;
+    return this.subs !== null && this.reply.resp === 2;
+  }
+
+  /**
+   * An out-of-band message (pub/sub, invalidation) was written: it goes out
+   * now, even under CLIENT REPLY OFF, and a client that does not read is
+   * closed at its output buffer limit instead of growing memory.
+   */
+  pushed(): void {
+    this.flush();
+    this.server.enforceOutputLimit(this);
   }
 
   get resp(): 2 | 3 {

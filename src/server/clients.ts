@@ -1,4 +1,5 @@
 import type { Client } from './client.js';
+import { SubKind } from './pubsub.js';
 
 /** Every connected client, by id (CLIENT LIST/KILL, INFO clients, maxclients). */
 export class ClientRegistry {
@@ -65,7 +66,7 @@ export function clientTypeByName(name: string): ClientType | null {
 }
 
 export function clientType(c: Client): ClientType {
-  return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
+  return c.subs !== null ? 'pubsub' : 'normal';
 }
 
 /** Size of a command as a RESP multibulk, which is what the query buffer holds while it runs. */
@@ -78,7 +79,7 @@ function multibulkBytes(argv: readonly string[]): number {
 function clientFlags(c: Client): string {
   let f = '';
   if (c.monitor) f += 'O';
-  if (c.subscriptionCount > 0) f += 'P';
+  if (c.subs !== null) f += 'P';
   if (c.multi !== null) f += 'x';
   if (c.server.blocking.isBlocked(c)) f += 'b';
   if (c.dirtyCas) f += 'd';
@@ -103,7 +104,7 @@ export function describeClient(c: Client, nowMs: number, running: readonly strin
   return (
     `id=${c.id} addr=${c.remoteAddress} laddr=${c.localAddress} fd=-1 name=${c.name} ` +
     `age=${Math.floor((nowMs - c.createdAtMs) / 1000)} idle=${Math.floor((nowMs - c.lastInteractionMs) / 1000)} ` +
-    `flags=${clientFlags(c)} db=${c.dbIndex} sub=${c.subscriptionCount} psub=0 ssub=0 multi=${c.multi === null ? -1 : c.multi.queued.length} ` +
+    `flags=${clientFlags(c)} db=${c.dbIndex} sub=${c.subs?.byKind[SubKind.Channel].size ?? 0} psub=${c.subs?.byKind[SubKind.Pattern].size ?? 0} ssub=${c.subs?.byKind[SubKind.Shard].size ?? 0} multi=${c.multi === null ? -1 : c.multi.queued.length} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=0 rbs=16384 rbp=${obl} obl=${obl} oll=0 omem=${omem} ` +
     `tot-mem=${16384 + qbuf + argvMem + obl + omem} events=r${omem > 0 ? 'w' : ''} cmd=${cmd} user=${c.user} ` +
     `redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion}`

@@ -18,6 +18,9 @@ import { Client, ReplyMode } from './client.js';
 import { ClientRegistry } from './clients.js';
 import { formatMonitorLine } from './monitor.js';
 import { Transactions } from './multi.js';
+import { KeyEvents } from './notify.js';
+import { overLimit, parseOutputLimits, type LimitClass, type OutputLimit } from './output-limits.js';
+import { PubSub } from './pubsub.js';
 import { SlowLog } from './slowlog.js';
 import { ServerStats } from './stats.js';
 
@@ -76,6 +79,12 @@ export class Server implements KeyspaceListener {
   readonly blocking: BlockingRegistry;
   /** MULTI/EXEC and the WATCH registry. */
   readonly transactions: Transactions;
+  /** Pub/sub subscriptions (channels, patterns, shard channels, KSUB) and delivery. */
+  readonly pubsub = new PubSub();
+  /** Keyspace notifications and KSUB events. */
+  readonly keyEvents: KeyEvents;
+  /** client-output-buffer-limit, parsed. */
+  private outputLimits = new Map<LimitClass, OutputLimit>();
   /** Active-active replication with --peers; null on a stand-alone node. */
   replication: Replicator | null = null;
   /** Cluster mode (cluster-enabled yes); null otherwise. */
@@ -101,6 +110,11 @@ export class Server implements KeyspaceListener {
     this.changeReplicationId();
     this.blocking = new BlockingRegistry(this);
     this.transactions = new Transactions(this);
+    this.keyEvents = new KeyEvents(config, this.pubsub);
+    const dropSubscriptions = (c: Client): void => this.pubsub.removeClient(c);
+    this.clients.onReset(dropSubscriptions);
+    this.clients.onRemove(dropSubscriptions);
+    this.outputLimits = parseOutputLimits(config.get('client-output-buffer-limit')) as Map<LimitClass, OutputLimit>;
     this.cmdNowMs = this.startedAtMs;
     this.queryBufferLimit = config.int('client-query-buffer-limit');
     this.protoMaxBulkLen = config.int('proto-max-bulk-len');
@@ -111,6 +125,7 @@ export class Server implements KeyspaceListener {
       if (name === 'hz') this.scheduleCron();
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = config.int(name);
       if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = config.int(name);
+      if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(config.get(name)) as Map<LimitClass, OutputLimit>;
       if (name === 'lfu-log-factor' || name === 'lfu-decay-time' || name === 'maxmemory-policy') applyLfu();
     });
   }
@@ -151,12 +166,35 @@ export class Server implements KeyspaceListener {
     if (r !== null) r.crdt.written(db, key, event);
     this.stats.dirty++;
     for (const o of this.writeObservers) o(db, key, event);
+    this.keyEvents.emit(db, key, event);
   }
 
   /** A peer's write was merged into db: the same observers as a local write, no new CRDT operation. */
   remoteWrite(db: Database, key: string, event: string): void {
     this.stats.dirty++;
     for (const o of this.writeObservers) o(db, key, event);
+    this.keyEvents.emit(db, key, event);
+  }
+
+  deliverPublished(channel: string, message: string, shard: boolean): void {
+    if (shard) this.pubsub.publishShard(channel, message);
+    else this.pubsub.publish(channel, message);
+  }
+
+  /**
+   * PUBLISH/SPUBLISH: delivered here, then forwarded: to every cluster node
+   * (SPUBLISH: this shard's nodes) or to every peer of the active-active
+   * group. Returns the receivers on this node, as Redis counts them.
+   */
+  publish(channel: string, message: string, shard: boolean): number {
+    const receivers = shard ? this.pubsub.publishShard(channel, message) : this.pubsub.publish(channel, message);
+    if (this.cluster !== null) this.cluster.publish(channel, message, shard);
+    else if (this.replication !== null) this.replication.publish(channel, message, shard);
+    return receivers;
+  }
+
+  keyCreated(db: Database, key: string): void {
+    this.keyEvents.created(db, key);
   }
 
   /** Runs fn (merging replicated states) as a command runs: fresh command clock, blocked clients served after. */
@@ -172,6 +210,7 @@ export class Server implements KeyspaceListener {
     this.stats.expiredKeys++;
     this.stats.dirty++;
     for (const o of this.writeObservers) o(db, key, 'expired');
+    this.keyEvents.emit(db, key, 'expired');
   }
 
   /** A fresh random replication id (changeReplicationId); the old one is forgotten. */
@@ -299,6 +338,10 @@ export class Server implements KeyspaceListener {
     const cmd = this.resolve(c, argv);
     if (cmd === null) return;
     if (this.cluster !== null && this.redirected(c, cmd, argv)) return;
+    if (c.subs !== null && c.inSubscribedMode() && !SUBSCRIBED_MODE_COMMANDS.has(cmd.fullName)) {
+      this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return;
+    }
     if (this.pauseKind !== null && this.shouldPause(c, cmd)) {
       c.paused = true;
       c.deferredCommand = argv;
@@ -427,6 +470,25 @@ export class Server implements KeyspaceListener {
     }
   }
 
+  /**
+   * checkClientOutputBufferLimits: a client over its class's hard limit, or
+   * over the soft limit for longer than soft-seconds, is closed (its unsent
+   * output dropped) so that one slow reader cannot grow the node's memory.
+   */
+  enforceOutputLimit(c: Client): void {
+    if (c.closed) return;
+    const limit = this.outputLimits.get(c.subs !== null ? 'pubsub' : 'normal');
+    if (limit === undefined || (limit.hardBytes === 0 && limit.softBytes === 0)) return;
+    const since = overLimit(limit, c.outputBytes, c.softLimitSinceMs, this.nowMs());
+    if (since !== -1) {
+      c.softLimitSinceMs = since;
+      return;
+    }
+    this.stats.clientsClosedForOutput++;
+    this.log.warn({ client: c.remoteAddress, bytes: c.outputBytes }, 'Client closed for overcoming of output buffer limits.');
+    c.close();
+  }
+
   // ---- CLIENT PAUSE ---------------------------------------------------
 
   private shouldPause(c: Client, cmd: Command): boolean {
@@ -508,6 +570,11 @@ export class Server implements KeyspaceListener {
     }
   }
 }
+
+/** What a RESP2 client with subscriptions may still run (KSUB/KUNSUB are subscriptions too). */
+const SUBSCRIBED_MODE_COMMANDS = new Set([
+  'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe', 'ksub', 'kunsub', 'ping', 'quit', 'reset',
+]);
 
 const PROTECTED_MODE_DENIED =
   '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +

@@ -12,6 +12,8 @@ const MAX_ERROR_CODES = 128;
 export class ServerStats {
   totalConnections = 0;
   rejectedConnections = 0;
+  /** Clients closed at their client-output-buffer-limit. */
+  clientsClosedForOutput = 0;
   totalCommands = 0;
   netInputBytes = 0;
   netOutputBytes = 0;
@@ -75,6 +77,7 @@ export class ServerStats {
   reset(commandCount: number): void {
     this.totalConnections = 0;
     this.rejectedConnections = 0;
+    this.clientsClosedForOutput = 0;
     this.totalCommands = 0;
     this.netInputBytes = 0;
     this.netOutputBytes = 0;

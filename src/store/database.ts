@@ -12,6 +12,8 @@ export interface KeyspaceListener {
   keyWritten(db: Database, key: string, event: string): void;
   /** A key expired (lazily or by the active cycle) and was removed. */
   keyExpired(db: Database, key: string): void;
+  /** A key was added (dbAdd: the "new" keyspace event). */
+  keyCreated(db: Database, key: string): void;
 }
 
 /**
@@ -152,6 +154,7 @@ export class Database {
     this.keys.add(e);
     this.recent = e;
     if (this.slotKeys !== null) this.slotKeys.added(key);
+    this.listener.keyCreated(this, key);
     return e;
   }
 

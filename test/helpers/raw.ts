@@ -23,9 +23,9 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number): Promise<RawClient> {
+  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(new RawClient(s)));
+      const s = net.connect({ port, host }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
@@ -58,6 +58,11 @@ export class RawClient {
   /** Waits for the server to close the connection; returns what it sent before. */
   async closedByServer(): Promise<string> {
     return this.until(() => false);
+  }
+
+  /** Stops reading: what the server sends piles up in the kernel and then in its output buffer. */
+  pause(): void {
+    this.socket.pause();
   }
 
   close(): void {

@@ -31,6 +31,7 @@ class Replica {
     const listener = {
       keyWritten: (db: Database, key: string, event: string) => this.crdt.written(db, key, event),
       keyExpired: (db: Database, key: string) => this.crdt.expired(db, key),
+      keyCreated: () => undefined,
     };
     this.keyspace = new Keyspace(1, 7, clock, listener);
     // Each replica's clock runs at its own pace (skew): stamps interleave across replicas.
