@@ -11,6 +11,11 @@ export class DeltaLog {
   private readonly keys: (string | undefined)[];
   private readonly stamps: Float64Array;
   private readonly events: (string | undefined)[];
+  /** 1 where an entry and the next one are writes of one atomic unit (EXEC, a script): never split across messages. */
+  private readonly joins: Uint8Array;
+  /** Open atomic units (nested EXEC in a script...) and the first seq of the outermost. */
+  private unitDepth = 0;
+  private unitFirstSeq = 0;
   /** Sequence number of the newest entry (0: none yet). Seqs start at 1. */
   lastSeq = 0;
 
@@ -20,6 +25,33 @@ export class DeltaLog {
     this.keys = new Array<string | undefined>(capacity);
     this.stamps = new Float64Array(capacity);
     this.events = new Array<string | undefined>(capacity);
+    this.joins = new Uint8Array(capacity);
+  }
+
+  /** Writes appended until the matching endUnit() form one unit. */
+  beginUnit(): void {
+    if (this.unitDepth++ === 0) this.unitFirstSeq = this.lastSeq + 1;
+  }
+
+  endUnit(): void {
+    if (this.unitDepth === 0) throw new Error('delta log: endUnit without beginUnit');
+    this.unitDepth--;
+  }
+
+  get inUnit(): boolean {
+    return this.unitDepth > 0;
+  }
+
+  /** Whether seq and seq + 1 belong to one unit. */
+  joinsNext(seq: number): boolean {
+    return this.holds(seq) && this.joins[seq % this.capacity] === 1;
+  }
+
+  /** The last seq of the unit holding seq (seq itself when it is a lone write). */
+  unitEnd(seq: number): number {
+    let s = seq;
+    while (s < this.lastSeq && this.joinsNext(s)) s++;
+    return s;
   }
 
   /** Oldest sequence number still held. */
@@ -34,6 +66,8 @@ export class DeltaLog {
     this.keys[slot] = key;
     this.stamps[slot] = atMs;
     this.events[slot] = event;
+    this.joins[slot] = 0;
+    if (this.unitDepth > 0 && seq > this.unitFirstSeq) this.joins[(seq - 1) % this.capacity] = 1;
     return seq;
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Runtime, TimerHandle } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
 import type { Keyspace } from '../store/keyspace.js';
+import type { Entry } from '../store/entry.js';
 import type { Bus, BusAddress, BusServer } from '../transport/bus.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
@@ -11,7 +12,7 @@ import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack
 import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
 import { applyState, invalidState, liveState, tombState } from './state-apply.js';
 import { decodeEvents, decodeStates, encodeStates, type ItemEvent, type WireStates } from './wire.js';
-import type { Tombstone } from '../crdt/key-meta.js';
+import { Tombstone } from '../crdt/key-meta.js';
 import type { KeyState } from '../crdt/key-state.js';
 
 export interface ReplicationOptions {
@@ -83,6 +84,8 @@ export class Replicator {
   private flushPending = false;
   /** The batch built in this flush, for the next peer at the same log position. */
   private batchCache: Batch | null = null;
+  /** The last seq of a write made inside an atomic unit, per state holder (entry or tombstone). */
+  private readonly unitWrites = new WeakMap<object, number>();
   private aeNext = 0;
   /** Test fault (DEBUG CLUSTER-ISOLATE): nothing is sent. */
   isolated = false;
@@ -183,7 +186,11 @@ export class Replicator {
   // ---- local writes -> deltas ----------------------------------------------
 
   private changed(db: Database, key: string, event: string): void {
-    this.log.append(db.id, key, this.nowMs(), event);
+    const seq = this.log.append(db.id, key, this.nowMs(), event);
+    if (this.log.inUnit) {
+      const found = this.stateHolder(db.id, key);
+      if (found !== undefined) this.unitWrites.set(found, seq);
+    }
     if (!this.flushPending && this.peers.length > 0) {
       // Writes arriving over the next FLUSH_DELAY_MS share one message per
       // peer: per-message costs (gRPC frame, encoding setup, the peer's
@@ -232,28 +239,50 @@ export class Replicator {
     const itemOf = new Map<object, number>();
     const items: KeyStateItem[] = [];
     const events: ItemEvent[] = [];
-    const dbs = this.host.keyspace.all();
     let bytes = 0;
     let seq = first;
-    for (; seq <= maxLast && bytes < BATCH_BYTES; seq++) {
+    // Past the size bounds only to finish an atomic unit, or one whose writes the states shipped already show.
+    let mustReach = 0;
+    for (; seq <= this.log.lastSeq && ((seq <= maxLast && bytes < BATCH_BYTES) || seq <= mustReach || this.log.joinsNext(seq - 1)); seq++) {
       const db = this.log.dbAt(seq);
       const key = this.log.keyAt(seq);
-      const e = dbs[db]!.keys.get(key) ?? this.crdt.hidden[db]!.get(key);
-      const found = e !== undefined && e.crdt !== null ? e : this.crdt.tombstones[db]!.get(key);
+      const found = this.stateHolder(db, key);
       if (found === undefined) continue;
       let item = itemOf.get(found);
       if (item === undefined) {
         item = items.length;
         itemOf.set(found, item);
-        const s = found === e ? liveState(this.crdt, e, e.crdt!) : tombState(found as Tombstone);
+        const s = found instanceof Tombstone ? tombState(found) : liveState(this.crdt, found, found.crdt!);
         items.push([db, key, s]);
         bytes += key.length + approxBytes(s.v) + 64;
+        // The state is the key's latest: if a later unit wrote it, that unit's other writes come along.
+        const unitSeq = this.unitWrites.get(found);
+        if (unitSeq !== undefined && unitSeq > seq) mustReach = Math.max(mustReach, this.log.unitEnd(unitSeq));
       }
       // Every write's event, in log order: peers replay them to their subscribers (one state may carry several).
       events.push({ item, name: this.log.eventAt(seq) });
     }
     this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items, events) };
     return this.batchCache;
+  }
+
+  /**
+   * EXEC and scripts: the writes fn makes reach every peer in one deltas
+   * message, applied there as one step, so no peer shows half of them.
+   */
+  atomically(fn: () => void): void {
+    this.log.beginUnit();
+    try {
+      fn();
+    } finally {
+      this.log.endUnit();
+    }
+  }
+
+  /** What holds a key's replicated state: its entry (live or kept hidden while empty) or its tombstone. */
+  private stateHolder(db: number, key: string): Entry | Tombstone | undefined {
+    const e = this.host.keyspace.all()[db]!.keys.get(key) ?? this.crdt.hidden[db]!.get(key);
+    return e !== undefined && e.crdt !== null ? e : this.crdt.tombstones[db]!.get(key);
   }
 
   /**

@@ -107,7 +107,7 @@ export class Transactions {
     const mode = c.replyMode;
     c.replyMode = ReplyMode.On;
     c.reply.arrayHeader(tx.queued.length);
-    this.server.blocking.runNonBlocking(() => this.runQueued(c, tx));
+    this.server.blocking.runNonBlocking(() => this.server.atomically(() => this.runQueued(c, tx)));
     if (c.replyMode === ReplyMode.On) c.replyMode = mode;
     this.discard(c);
   }

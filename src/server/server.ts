@@ -193,6 +193,12 @@ export class Server implements KeyspaceListener {
     return receivers;
   }
 
+  /** Runs fn (EXEC's commands, a script) as one unit: peers apply its writes together or not at all. */
+  atomically(fn: () => void): void {
+    if (this.replication === null) fn();
+    else this.replication.atomically(fn);
+  }
+
   keyCreated(db: Database, key: string): void {
     this.keyEvents.created(db, key);
   }
