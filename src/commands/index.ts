@@ -17,6 +17,7 @@ import { sentinelCommands } from './sentinel.js';
 import { serverCommands } from './server.js';
 import { setCommands } from './sets.js';
 import { sortCommands } from './sort.js';
+import { streamCommands } from './streams.js';
 import { stringCommands } from './strings.js';
 import { zsetCommands } from './zsets.js';
 import { CommandTable } from './table.js';
@@ -32,6 +33,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...zsetCommands,
   ...GEO_COMMANDS,
   ...hashCommands,
+  ...streamCommands,
   ...HLL_COMMANDS,
   ...keyCommands,
   ...migrateCommands,

@@ -50,7 +50,7 @@ function encodeValue(crdt: KeyCrdt, e: Entry, meta: KeyMeta): string | Uint8Arra
   return payload;
 }
 
-const TYPES = new Set<string>(['string', 'list', 'set', 'zset', 'hash']);
+const TYPES = new Set<string>(['string', 'list', 'set', 'zset', 'hash', 'stream']);
 
 function isElementState(x: unknown): boolean {
   if (!Array.isArray(x) || x.length !== 6) return false;

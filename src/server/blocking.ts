@@ -24,6 +24,12 @@ export interface BlockedCommand {
   serve(c: Client, key: string): boolean;
   /** Replies as for a timeout (a null of the command's shape). */
   timeout(c: Client): void;
+  /**
+   * The key was written and no longer exists (DEL, expiry, a merge): true
+   * after replying, to end the wait (XREADGROUP's -UNBLOCKED). Without it
+   * the client keeps waiting.
+   */
+  keyGone?(c: Client, key: string): boolean;
 }
 
 /** Why a blocked client was unblocked from outside (CLIENT UNBLOCK). */
@@ -147,12 +153,21 @@ export class BlockingRegistry {
     const waiting = this.byKey.get(db)?.get(key);
     if (waiting === undefined) return;
     for (const b of [...waiting]) {
-      // Each blocked command's serve() checks the type it waits for (list, zset).
-      const e = db.lookup(key);
-      if (e === undefined) return;
       if (!this.byClient.has(b.client)) continue;
-      if (b.cmd.serve(b.client, key)) this.finish(b);
+      // Each blocked command's serve() checks the type it waits for (list, zset, stream).
+      const errors = this.server.stats.totalErrorReplies;
+      const gone = db.lookup(key) === undefined;
+      if (gone ? b.cmd.keyGone?.(b.client, key) === true : b.cmd.serve(b.client, key)) {
+        if (this.server.stats.totalErrorReplies !== errors) this.countFailed(b.client);
+        this.finish(b);
+      }
     }
+  }
+
+  /** As Redis's updateStatsOnUnblock: an error served to a blocked client is a failed call of its command. */
+  private countFailed(c: Client): void {
+    const cmd = this.server.commands.lookupTop(c.lastCommand);
+    if (cmd !== undefined) this.server.stats.commands[cmd.id]!.failedCalls++;
   }
 
   /** The write path: a key someone waits on was written (or a whole db changed: key ''). */

@@ -33,6 +33,14 @@ classOf(NOTIFY.expired, 'expired');
 classOf(NOTIFY.evicted, 'evicted');
 classOf(NOTIFY.new, 'new');
 
+/**
+ * Writes that replicate but are no keyspace event in Redis (a consumer
+ * group's pending entries changed by XREADGROUP/XACK/XCLAIM): peers replay
+ * them to WATCH and tracking, never to notifications or KSUB.
+ */
+export const SILENT_XGROUP_EVENT = 'xgroup-state';
+const SILENT_EVENTS: ReadonlySet<string> = new Set([SILENT_XGROUP_EVENT]);
+
 /** The class of an event name; names the table lacks count as generic (a test keeps the table complete). */
 export function eventClass(event: string): number {
   return EVENT_CLASS.get(event) ?? NOTIFY.generic;
@@ -67,7 +75,7 @@ export class KeyEvents {
 
   /** One event on one key (local or replicated); whole-database events (empty key) are not key events. */
   emit(db: Database, key: string, event: string): void {
-    if (key === '') return;
+    if (key === '' || SILENT_EVENTS.has(event)) return;
     if (this.flags !== 0) this.notify(db.id, key, event);
     if (this.pubsub.hasKeySubscribers) this.pubsub.publishKeyEvent(key, event);
   }

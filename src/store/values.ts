@@ -12,6 +12,7 @@ import { canonicalInt, RDB_TYPE, type RdbReader, type RdbWriter } from './rdb.js
 import { hashCodec, hashLoaders } from './hash.js';
 import { listCodec, listLoaders } from './list.js';
 import { setCodec, setLoaders } from './set.js';
+import { streamCodec, streamLoaders } from './stream-rdb.js';
 import { zsetCodec, zsetLoaders } from './zset.js';
 
 export interface TypeCodec {
@@ -71,6 +72,7 @@ export const CODECS: Partial<Record<TypeName, TypeCodec>> = {
   set: setCodec,
   hash: hashCodec,
   zset: zsetCodec,
+  stream: streamCodec,
 };
 
 /** Loaders per RDB type byte. */
@@ -80,6 +82,7 @@ export const RDB_LOADERS: Partial<Record<number, RdbLoader>> = {
   ...setLoaders,
   ...hashLoaders,
   ...zsetLoaders,
+  ...streamLoaders,
 };
 
 export function codecFor(type: TypeName): TypeCodec | undefined {
