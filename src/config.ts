@@ -295,8 +295,9 @@ export class Config {
   set(name: string, raw: string, fromCommand = false): string | null {
     const spec = findOption(name);
     if (!spec) return `Unknown option '${name}'`;
-    if (fromCommand && spec.immutable) return "can't set immutable config";
     const [valid, err] = validateOption(spec, raw);
+    // Setting a startup-only option to the value it has changes nothing, so it is allowed (tools re-apply whole configs).
+    if (fromCommand && spec.immutable && (err !== null || valid !== this.values.get(spec.name))) return "can't set immutable config";
     if (err !== null) return err;
     const value = spec.merge ? spec.merge(this.values.get(spec.name)!, valid) : valid;
     this.values.set(spec.name, value);
@@ -341,9 +342,9 @@ export class Config {
       const spec = findOption(name);
       if (!spec) return { arg: name, reason: null };
     }
-    for (const [name] of pairs) {
+    for (const [name, value] of pairs) {
       const spec = findOption(name)!;
-      if (spec.immutable) return { arg: name, reason: "can't set immutable config" };
+      if (spec.immutable && validateOption(spec, value)[0] !== this.values.get(spec.name)) return { arg: name, reason: "can't set immutable config" };
       if (spec.protected && !allowProtected) return { arg: name, reason: "can't set protected config" };
       if (seen.has(spec)) return { arg: name, reason: 'duplicate parameter' };
       seen.add(spec);

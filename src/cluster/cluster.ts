@@ -9,6 +9,7 @@ import { checkFailures, markFailIfNeeded } from './failure.js';
 import { applyHeader, buildHeader, processGossip } from './gossip.js';
 import { parseClusterMessage, type ClusterHeader, type ClusterMessageType } from './messages.js';
 import { ClusterNode, NODE_FLAG } from './node.js';
+import { SentinelEvents } from './sentinel-events.js';
 import { SLOT_COUNT } from './slots.js';
 import type { ClusterState } from './state.js';
 
@@ -65,6 +66,8 @@ export interface ClusterOptions {
 export class Cluster implements ClusterControl {
   readonly stats: BusMessageStats = { sent: new Map(), received: new Map() };
   readonly election: Failover;
+  /** Sentinel pub/sub events (+switch-master...) for sentinel-mode clients subscribed here. */
+  private readonly sentinelEvents = new SentinelEvents();
   private readonly busLinks = new Map<string, { link: BusLink; createdMs: number }>();
   private server: BusServer | null = null;
   private timer: TimerHandle | null = null;
@@ -270,6 +273,8 @@ export class Cluster implements ClusterControl {
     this.updateState();
     this.syncShardPeers();
     if (this.saveNeeded) this.save();
+    const pubsub = this.host.pubsub;
+    this.sentinelEvents.check(this.state, pubsub.hasChannelSubscribers, (channel, message) => pubsub.publish(channel, message));
   }
 
   private save(): void {

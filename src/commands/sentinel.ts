@@ -26,7 +26,7 @@ import { ERR, parseInteger } from './util.js';
  * (naming rules in src/cluster/sentinel-view.ts and docs/SENTINEL.md). The
  * cluster elects and promotes on its own: the subcommands that configure
  * or drive Sentinel (MONITOR, SET, FAILOVER, ...) are not offered.
- * Not done yet: the +switch-master event on pub/sub (the server has no pub/sub).
+ * Sentinel's pub/sub events (+switch-master...) come from src/cluster/sentinel-events.ts.
  */
 
 const DISABLED = 'ERR This instance has cluster support disabled';

@@ -130,6 +130,11 @@ export class PubSub {
     return clients.size;
   }
 
+  /** Whether anyone is subscribed to a channel or pattern (cluster-side publishers skip their work otherwise). */
+  get hasChannelSubscribers(): boolean {
+    return this.tables[SubKind.Channel].size !== 0 || this.tables[SubKind.Pattern].size !== 0;
+  }
+
   /** Whether any KSUB pattern is active: the write path checks only this when none is. */
   get hasKeySubscribers(): boolean {
     return this.tables[SubKind.Key].size !== 0;

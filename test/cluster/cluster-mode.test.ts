@@ -218,9 +218,18 @@ describe('failures', () => {
     const onReplica = replica.ioredis();
     await onReplica.call('READONLY');
     await eventually('the replica has the key', async () => ((await onReplica.get(key)) === 'before' ? null : 'not yet'));
+    // A sentinel-mode client's view: Sentinel's events on another node.
+    const watcher = nodes.find((n) => n !== victim && n !== replica)!.ioredis();
+    const events: string[] = [];
+    watcher.on('message', (channel: string, message: string) => events.push(`${channel} ${message}`));
+    await watcher.subscribe('+switch-master', '+odown');
+    const victimAddr = `${victim.host} ${victim.port}`;
     await victim.kill();
     const live = nodes.filter((n) => n !== victim);
     await eventually('replica promoted', async () => ((await nodesView(replica)).find((l) => l.flags.includes('myself'))!.flags.includes('master') ? null : 'still a replica'));
+    const switched = (e: string): boolean => e.startsWith('+switch-master ') && e.endsWith(` ${victimAddr} ${replica.host} ${replica.port}`);
+    await eventually('+switch-master published', async () => (events.some(switched) ? null : events.join('; ')));
+    expect(events.some((e) => e.startsWith('+odown master ') && e.includes(` ${victimAddr} #quorum`))).toBe(true);
     await eventually('cluster ok', () => allOk(live));
     expect(await c.get(key)).toBe('before');
     await c.set(key, 'after');
