@@ -27,6 +27,11 @@ export function estimateSize(value: unknown, samples: number, depth = 0): number
   return take === 0 ? 0 : Math.round((sum / take) * n);
 }
 
+/** What MEMORY USAGE reports for an entry (eviction counts what it frees with it too). */
+export function entryBytes(key: string, value: unknown, samples: number): number {
+  return KEY_OVERHEAD + OBJECT_OVERHEAD + key.length + estimateSize(value, samples);
+}
+
 /** MEMORY USAGE key [SAMPLES count] */
 function memoryUsage(c: Client, argv: string[]): void {
   let samples = 5;
@@ -39,7 +44,7 @@ function memoryUsage(c: Client, argv: string[]): void {
   }
   const e = c.db.lookup(argv[2]!);
   if (e === undefined) return c.reply.nullBulk();
-  c.reply.int(KEY_OVERHEAD + OBJECT_OVERHEAD + e.key.length + estimateSize(e.value, samples));
+  c.reply.int(entryBytes(e.key, e.value, samples));
 }
 
 const EMPTY_DOCTOR = 'Hi Sam, this instance is empty or is using very little memory, my issues detector can\'t be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.';

@@ -18,6 +18,7 @@ import { Client, ReplyMode } from './client.js';
 import { ClientRegistry } from './clients.js';
 import { formatMonitorLine } from './monitor.js';
 import { Transactions } from './multi.js';
+import { ERR_OOM, Evictor } from './evict.js';
 import { KeyEvents } from './notify.js';
 import { overLimit, parseOutputLimits, type LimitClass, type OutputLimit } from './output-limits.js';
 import { PubSub } from './pubsub.js';
@@ -83,6 +84,9 @@ export class Server implements KeyspaceListener {
   readonly pubsub = new PubSub();
   /** Keyspace notifications and KSUB events. */
   readonly keyEvents: KeyEvents;
+  /** maxmemory (0: no limit, no eviction work at all) and the evictor. */
+  private maxmemoryBytes = 0;
+  private readonly evictor: Evictor;
   /** client-output-buffer-limit, parsed. */
   private outputLimits = new Map<LimitClass, OutputLimit>();
   /** Active-active replication with --peers; null on a stand-alone node. */
@@ -111,6 +115,8 @@ export class Server implements KeyspaceListener {
     this.blocking = new BlockingRegistry(this);
     this.transactions = new Transactions(this);
     this.keyEvents = new KeyEvents(config, this.pubsub);
+    this.evictor = new Evictor(this);
+    this.maxmemoryBytes = config.int('maxmemory');
     const dropSubscriptions = (c: Client): void => this.pubsub.removeClient(c);
     this.clients.onReset(dropSubscriptions);
     this.clients.onRemove(dropSubscriptions);
@@ -125,6 +131,7 @@ export class Server implements KeyspaceListener {
       if (name === 'hz') this.scheduleCron();
       if (name === 'client-query-buffer-limit') this.queryBufferLimit = config.int(name);
       if (name === 'proto-max-bulk-len') this.protoMaxBulkLen = config.int(name);
+      if (name === 'maxmemory' || name === 'maxmemory-policy') this.applyMaxmemory();
       if (name === 'client-output-buffer-limit') this.outputLimits = parseOutputLimits(config.get(name)) as Map<LimitClass, OutputLimit>;
       if (name === 'lfu-log-factor' || name === 'lfu-decay-time' || name === 'maxmemory-policy') applyLfu();
     });
@@ -348,6 +355,10 @@ export class Server implements KeyspaceListener {
       this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
     }
+    if (this.maxmemoryBytes !== 0 && !this.memoryAllows(c, cmd)) {
+      this.reject(c, cmd, ERR_OOM);
+      return;
+    }
     if (this.pauseKind !== null && this.shouldPause(c, cmd)) {
       c.paused = true;
       c.deferredCommand = argv;
@@ -493,6 +504,23 @@ export class Server implements KeyspaceListener {
     this.stats.clientsClosedForOutput++;
     this.log.warn({ client: c.remoteAddress, bytes: c.outputBytes }, 'Client closed for overcoming of output buffer limits.');
     c.close();
+  }
+
+  /**
+   * Before a command under maxmemory: evict; a command that may grow memory
+   * (denyoom, or an EXEC that queued one) is refused when eviction cannot
+   * bring memory under the limit.
+   */
+  private memoryAllows(c: Client, cmd: Command): boolean {
+    if (this.evictor.enforce()) return true;
+    const bits = cmd.fullName === 'exec' && c.multi !== null ? cmd.flagBits | c.multi.flagBits : cmd.flagBits;
+    return (bits & FLAG.denyoom) === 0;
+  }
+
+  /** CONFIG SET maxmemory / maxmemory-policy: evict now rather than at the next command. */
+  private applyMaxmemory(): void {
+    this.maxmemoryBytes = this.config.int('maxmemory');
+    if (this.maxmemoryBytes !== 0) this.runAsCommand(() => this.evictor.enforce());
   }
 
   // ---- CLIENT PAUSE ---------------------------------------------------

@@ -355,6 +355,12 @@ export class Database {
     other.avgTtlMs = mine.avg;
   }
 
+  /** Up to `count` random entries (expired ones included), from every key or only those with a TTL (eviction). */
+  sampleEntries(count: number, rand: (bound: number) => number, withTtlOnly: boolean): Entry[] {
+    if (withTtlOnly) return this.expires.sample(count, rand).map((n) => n.entry);
+    return this.keys.sample(count, rand);
+  }
+
   /**
    * A random live key (dbRandomKey): expired picks are deleted and another
    * is drawn, so this ends (every retry removes a key). Where expired keys
