@@ -3,6 +3,7 @@ import { clientType, clientTypeByName, describeClient, type ClientType } from '.
 import { helpSubcommand, sub } from './help.js';
 import { clientUnblockSpec } from './lists-unblock.js';
 import { REDIS_VERSION } from './info.js';
+import { trackingSubcommands } from '../server/tracking.js';
 import type { CommandSpec } from './types.js';
 import { ERR, isArg, parseInteger } from './util.js';
 
@@ -260,8 +261,10 @@ function clientSetInfo(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
-/** CLIENT HELP lists only what exists; tracking (CACHING, GETREDIR, TRACKING, TRACKINGINFO) comes with issue 6. */
+/** CLIENT HELP: Redis 7.0's lines plus the 7.2 subcommands Strata has (SETINFO, NO-TOUCH). */
 const CLIENT_HELP = [
+  'CACHING (YES|NO)', '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR', '    Return the client ID we are redirecting to when tracking is enabled.',
   'GETNAME', '    Return the name of the current connection.',
   'ID', '    Return the ID of the current connection.',
   'INFO', '    Return information about the current client connection.',
@@ -281,6 +284,9 @@ const CLIENT_HELP = [
   'SETINFO <option> <value>', '    Set client meta attr. Options are:',
   '    * LIB-NAME: the client lib name.', '    * LIB-VER: the client lib version.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]', '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO', '    Report tracking status for the current connection.',
   'NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.',
   'NO-TOUCH (ON|OFF)', "    Will not touch LRU/LFU stats when this mode is on.",
 ];
@@ -323,6 +329,7 @@ const clientSubcommands: CommandSpec[] = [
     syntax: 'LIB-NAME libname | LIB-VER libver',
   }), clientSetInfo),
   clientUnblockSpec,
+  ...trackingSubcommands,
   { ...helpSubcommand('client', CLIENT_HELP, '5.0.0'), group: 'connection' },
 ];
 

@@ -66,7 +66,7 @@ function clientFields(s: Server): Field[] {
   return [
     ['connected_clients', s.clients.size], ['cluster_connections', 0], ['maxclients', s.config.int('maxclients')],
     ['client_recent_max_input_buffer', maxIn], ['client_recent_max_output_buffer', maxOut],
-    ['blocked_clients', s.blocking.blockedCount], ['tracking_clients', 0], ['clients_in_timeout_table', s.blocking.timeoutCount],
+    ['blocked_clients', s.blocking.blockedCount], ['tracking_clients', s.tracking.clientCount], ['clients_in_timeout_table', s.blocking.timeoutCount],
   ];
 }
 
@@ -125,8 +125,9 @@ function statsFields(s: Server): Field[] {
     ['pubsubshard_channels', s.pubsub.channelsOf(SubKind.Shard).size], ...zero('latest_fork_usec', 'total_forks'),
     ['migrate_cached_sockets', migrateCachedSockets(s)],
     ...zero('slave_expires_tracked_keys', 'active_defrag_hits', 'active_defrag_misses',
-      'active_defrag_key_hits', 'active_defrag_key_misses', 'total_active_defrag_time', 'current_active_defrag_time',
-      'tracking_total_keys', 'tracking_total_items', 'tracking_total_prefixes'),
+      'active_defrag_key_hits', 'active_defrag_key_misses', 'total_active_defrag_time', 'current_active_defrag_time'),
+    ['tracking_total_keys', s.tracking.totalKeys], ['tracking_total_items', s.tracking.totalItems],
+    ['tracking_total_prefixes', s.tracking.totalPrefixes],
     ['unexpected_error_replies', st.unexpectedErrorReplies], ['total_error_replies', st.totalErrorReplies],
     ['dump_payload_sanitizations', 0], ['total_reads_processed', st.totalCommands],
     ['total_writes_processed', st.totalCommands],

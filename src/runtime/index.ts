@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { SystemClock, type Clock } from './clock.js';
 import { RealDisk, type Disk } from './disk.js';
 import { SystemRandom, type Random } from './random.js';
@@ -49,8 +49,7 @@ export function realRuntime(configFile = ''): Runtime {
     process: {
       pid: process.pid,
       memoryRss: () => process.memoryUsage.rss(),
-      // V8's own counter: about 15x cheaper than process.memoryUsage(), which maxmemory checks per command need.
-      heapUsed: () => getHeapStatistics().used_heap_size,
+      heapUsed: liveHeapBytes,
       cpuUsage: () => {
         const u = process.cpuUsage();
         return { userUs: u.user, systemUs: u.system };
@@ -59,4 +58,18 @@ export function realRuntime(configFile = ''): Runtime {
       configFile,
     },
   };
+}
+
+/**
+ * Memory in use as maxmemory and INFO used_memory count it: the V8 heap
+ * without the young generation's semi-space (short-lived garbage of the
+ * commands just run, which would swing the figure by megabytes between
+ * scavenges) plus off-heap buffers (bitmaps, large values). Stable from one
+ * command to the next, as Redis's allocator count is; about 0.6 us, versus
+ * 2.6 us for process.memoryUsage().
+ */
+function liveHeapBytes(): number {
+  let bytes = getHeapStatistics().external_memory;
+  for (const space of getHeapSpaceStatistics()) if (space.space_name !== 'new_space') bytes += space.space_used_size;
+  return bytes;
 }

@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import type { Transaction, WatchedKey } from './multi.js';
 import type { ClientSubscriptions } from './pubsub.js';
 import type { Server } from './server.js';
+import type { ClientTracking } from './tracking.js';
 
 /** Above this much unsent output we stop reading the client until the socket drains. */
 const OUTPUT_HIGH_WATER_BYTES = 32 * 1024 * 1024;
@@ -96,6 +97,8 @@ export class Client {
 
   /** Pub/sub subscriptions (src/server/pubsub.ts), null when none. */
   subs: ClientSubscriptions | null = null;
+  /** Client-side caching mode (CLIENT TRACKING, src/server/tracking.ts), null while tracking is off. */
+  tracking: ClientTracking | null = null;
   /** When unsent output went over the soft client-output-buffer-limit (0: it is under). */
   softLimitSinceMs = 0;
 

@@ -82,6 +82,8 @@ function clientFlags(c: Client): string {
   if (c.subs !== null) f += 'P';
   if (c.multi !== null) f += 'x';
   if (c.server.blocking.isBlocked(c)) f += 'b';
+  if (c.tracking !== null) f += c.tracking.brokenRedirect ? 'tR' : 't';
+  if (c.tracking?.bcast === true) f += 'B';
   if (c.dirtyCas) f += 'd';
   if (c.closeAfterReply) f += 'c';
   if (c.noEvict) f += 'e';
@@ -107,6 +109,6 @@ export function describeClient(c: Client, nowMs: number, running: readonly strin
     `flags=${clientFlags(c)} db=${c.dbIndex} sub=${c.subs?.byKind[SubKind.Channel].size ?? 0} psub=${c.subs?.byKind[SubKind.Pattern].size ?? 0} ssub=${c.subs?.byKind[SubKind.Shard].size ?? 0} multi=${c.multi === null ? -1 : c.multi.queued.length} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=0 rbs=16384 rbp=${obl} obl=${obl} oll=0 omem=${omem} ` +
     `tot-mem=${16384 + qbuf + argvMem + obl + omem} events=r${omem > 0 ? 'w' : ''} cmd=${cmd} user=${c.user} ` +
-    `redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion}`
+    `redir=${c.tracking === null ? -1 : c.tracking.redirect} resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVersion}`
   );
 }

@@ -24,6 +24,7 @@ import { overLimit, parseOutputLimits, type LimitClass, type OutputLimit } from 
 import { PubSub } from './pubsub.js';
 import { SlowLog } from './slowlog.js';
 import { ServerStats } from './stats.js';
+import { Tracking } from './tracking.js';
 
 /** Active expire: keys sampled per step and the share of expired keys that makes the cycle repeat. */
 const EXPIRE_SAMPLES_PER_STEP = 20;
@@ -84,6 +85,8 @@ export class Server implements KeyspaceListener {
   readonly pubsub = new PubSub();
   /** Keyspace notifications and KSUB events. */
   readonly keyEvents: KeyEvents;
+  /** Client-side caching (CLIENT TRACKING) and its invalidation messages. */
+  readonly tracking: Tracking;
   /** maxmemory (0: no limit, no eviction work at all) and the evictor. */
   private maxmemoryBytes = 0;
   private readonly evictor: Evictor;
@@ -117,6 +120,7 @@ export class Server implements KeyspaceListener {
     this.keyEvents = new KeyEvents(config, this.pubsub);
     this.evictor = new Evictor(this);
     this.maxmemoryBytes = config.int('maxmemory');
+    this.tracking = new Tracking(this);
     const dropSubscriptions = (c: Client): void => this.pubsub.removeClient(c);
     this.clients.onReset(dropSubscriptions);
     this.clients.onRemove(dropSubscriptions);
@@ -365,9 +369,12 @@ export class Server implements KeyspaceListener {
       this.pausedClients.add(c);
       return;
     }
+    this.tracking.limitKeys();
     if (c.multi !== null && this.transactions.queue(c, cmd, argv)) return;
+    const outer = this.tracking.enter(c);
     this.execute(c, cmd, argv);
     if (this.blocking.hasReady) this.blocking.serveReady();
+    this.tracking.leave(c, cmd, argv, outer);
   }
 
   /** Finds the command and applies the checks that reject it before running; null if rejected. */
@@ -438,6 +445,7 @@ export class Server implements KeyspaceListener {
     } catch (err) {
       this.handlerFailed(c, cmd, err);
     }
+    if ((cmd.flagBits & FLAG.readonly) !== 0 && this.tracking.clientCount > 0) this.tracking.readDone(c, cmd, argv);
     // After the command, as Redis: MULTI's commands show before EXEC.
     if (this.clients.monitors.size > 0 && (cmd.flagBits & (FLAG.skip_monitor | FLAG.admin)) === 0) this.feedMonitors(c, argv);
     const ended = this.runtime.clock.monotonicMs();
@@ -569,6 +577,7 @@ export class Server implements KeyspaceListener {
     if (this.pauseKind !== null && now >= this.pauseEndMs) this.unpause();
     if (this.activeExpireEnabled) this.activeExpireCycle(periodMs);
     this.closeIdleClients(now);
+    this.tracking.limitKeys();
   }
 
   /**
