@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { SystemClock, type Clock } from './clock.js';
 import { RealDisk, type Disk } from './disk.js';
@@ -61,15 +62,45 @@ export function realRuntime(configFile = ''): Runtime {
 }
 
 /**
- * Memory in use as maxmemory and INFO used_memory count it: the V8 heap
- * without the young generation's semi-space (short-lived garbage of the
- * commands just run, which would swing the figure by megabytes between
- * scavenges) plus off-heap buffers (bitmaps, large values). Stable from one
- * command to the next, as Redis's allocator count is; about 0.6 us, versus
- * 2.6 us for process.memoryUsage().
+ * Memory in use as maxmemory and INFO used_memory count it, kept stable from
+ * one command to the next as Redis's allocator count is: the old generation
+ * (and code/shared spaces) as the last major GC left it, off-heap buffers as
+ * the last GC of any kind left them (reply buffers are garbage a scavenge
+ * frees), plus large objects now. Transient garbage would otherwise swing
+ * the figure by megabytes between collections; growth of the data shows up
+ * at the next collection, which V8 runs as the heap grows.
  */
-function liveHeapBytes(): number {
-  let bytes = getHeapStatistics().external_memory;
-  for (const space of getHeapSpaceStatistics()) if (space.space_name !== 'new_space') bytes += space.space_used_size;
+class HeapGauge {
+  private stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+  private externalBytes = getHeapStatistics().external_memory;
+
+  constructor() {
+    const observer = new PerformanceObserver((list) => {
+      const major = list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+      if (major) this.stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+      this.externalBytes = getHeapStatistics().external_memory;
+    });
+    observer.observe({ entryTypes: ['gc'] });
+  }
+
+  bytes(): number {
+    return this.stableBytes + this.externalBytes + spaceBytes((name) => LARGE.has(name));
+  }
+}
+
+/** Large-object spaces are read live (they hold data and big values); the young generation's semi-space is left out. */
+const LARGE = new Set(['new_large_object_space', 'large_object_space', 'code_large_object_space', 'shared_large_object_space']);
+const TRANSIENT_OR_LARGE = new Set(['new_space', ...LARGE]);
+
+function spaceBytes(include: (name: string) => boolean): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) if (include(space.space_name)) bytes += space.space_used_size;
   return bytes;
+}
+
+let gauge: HeapGauge | null = null;
+
+function liveHeapBytes(): number {
+  gauge ??= new HeapGauge();
+  return gauge.bytes();
 }
