@@ -116,6 +116,8 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'pidfile', type: 'string', default: '', immutable: true },
   { name: 'dir', type: 'string', default: '.', protected: true },
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', protected: true },
+  // Strata: a Redis RDB file whose keys the node writes into its keyspace at startup (persistence/rdb-import.ts).
+  { name: 'import-rdb', type: 'string', default: '', immutable: true },
   { name: 'save', type: 'string', default: '', validate: validateSaveParams },
   { name: 'appendonly', type: 'bool', default: 'no' },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', immutable: true },

@@ -1,6 +1,7 @@
 import { commandTable } from './commands/index.js';
 import { Config } from './config.js';
 import type { Logger } from './log.js';
+import { applyAndLog, readRdbFile } from './persistence/rdb-import.js';
 import type { Runtime } from './runtime/index.js';
 import { Server } from './server/server.js';
 
@@ -16,6 +17,20 @@ export interface NodeOptions {
  */
 export function createNode(options: NodeOptions): Server {
   return new Server(options.runtime, options.config, options.log, commandTable());
+}
+
+/**
+ * Starts a node; with import-rdb, the file is read and verified before
+ * anything listens (a bad file: the node does not start, nothing loaded) and
+ * its keys are written right after start, once replication exists, so they
+ * replicate as writes. Standalone, no client command runs in between.
+ */
+export async function startNode(node: Server): Promise<void> {
+  const file = node.config.get('import-rdb');
+  if (file === '') return node.start();
+  const contents = readRdbFile(node.runtime.disk, file, node.keyspace.count);
+  await node.start();
+  node.runAsCommand(() => applyAndLog(node, file, contents));
 }
 
 /** A Config from [name, value] directives; throws with redis-server's message on a bad one. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseCommandLine } from '../config.js';
 import { createLogger } from '../log.js';
-import { configFrom, createNode } from '../node.js';
+import { configFrom, createNode, startNode } from '../node.js';
 import { realRuntime } from '../runtime/index.js';
 
 /** redis-server compatible entry point: `strata-server [redis.conf] [--option value ...]`. */
@@ -49,9 +49,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   try {
-    await node.start();
+    await startNode(node);
   } catch (err) {
-    log.error({ err }, 'could not start');
+    log.error({ err }, `could not start: ${(err as Error).message}`);
     process.exit(1);
   }
 }

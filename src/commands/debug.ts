@@ -1,3 +1,4 @@
+import { importRdbFile, RdbImportError } from '../persistence/rdb-import.js';
 import type { Client } from '../server/client.js';
 import { CODECS } from '../store/values.js';
 import { replyHelp } from './help.js';
@@ -63,9 +64,25 @@ function debugObject(c: Client, key: string): void {
   );
 }
 
+/**
+ * DEBUG IMPORT-RDB <path>: writes a Redis RDB file's keys into the running
+ * node (persistence/rdb-import.ts); replies with the number of keys written.
+ * The file is verified whole first, so a bad one writes nothing.
+ */
+function debugImportRdb(c: Client, file: string): void {
+  try {
+    c.reply.int(importRdbFile(c.server, file).loaded);
+  } catch (err) {
+    if (!(err instanceof RdbImportError)) throw err;
+    c.error(`ERR Error trying to load the RDB dump: ${err.message}`);
+  }
+}
+
 const DEBUG_HELP = [
   'CHANGE-REPL-ID', '    Change the replication IDs of the instance.',
   '    Dangerous: should be used only for testing the replication subsystem.',
+  'IMPORT-RDB <path>', '    Strata: write the keys of a Redis RDB file (up to Redis 7.0) into this node, replacing',
+  '    keys of the same name; replies with the number of keys written. Functions are not imported.',
   'OBJECT <key>', '    Show low level info about the <key> and associated value.',
   'PROTOCOL <type>', '    Reply with a test value of the specified type. <type> can be: string,',
   '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,', '    true, false.',
@@ -81,6 +98,7 @@ const DEBUG_SUBCOMMANDS: [string, number, (c: Client, argv: string[]) => void][]
   ['help', 2, (c) => replyHelp(c, 'debug', DEBUG_HELP)],
   ['sleep', 3, (c, argv) => debugSleep(c, argv[2]!)],
   ['object', 3, (c, argv) => debugObject(c, argv[2]!)],
+  ['import-rdb', 3, (c, argv) => debugImportRdb(c, argv[2]!)],
   ['protocol', 3, (c, argv) => debugProtocol(c, argv[2]!)],
   ['set-active-expire', 3, (c, argv) => {
     c.server.activeExpireEnabled = argv[2] !== '0';
