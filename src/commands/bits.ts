@@ -5,7 +5,7 @@ import { bitOffsetArg, bitRange, bitsForWrite, bitUnitArg, countBits, findBit, g
 import { bitfieldCommand } from './bits-field.js';
 import { readString } from './strings-common.js';
 import type { CommandSpec } from './types.js';
-import { ERR, intArg, isArg, lookupRead, lookupWrite } from './util.js';
+import { ERR, intArg, isArg, lookupRead } from './util.js';
 
 /** The bitmap group (bitops.c): thin handlers over bits-core and bits-field. */
 
@@ -140,8 +140,8 @@ function bitopCommand(c: Client, argv: string[]): void {
   if (result.length > 0) {
     c.db.set(dest, 'string', result);
     c.db.written(dest, 'set');
-  } else if (lookupWrite(c, dest) !== undefined) {
-    c.db.delete(dest);
+  } else if (c.db.delete(dest) !== undefined) {
+    // dbDelete, as Redis: no expire-if-due first, so a logically expired dest is deleted with "del", not "expired".
     c.db.written(dest, 'del');
   }
   c.reply.int(result.length);

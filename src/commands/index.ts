@@ -12,6 +12,7 @@ import { keyCommands } from './keys.js';
 import { listCommands } from './lists.js';
 import { migrateCommands } from './migrate.js';
 import { multiCommands } from './multi.js';
+import { scriptingCommands } from './scripting.js';
 import { pubsubCommands } from './pubsub.js';
 import { sentinelCommands } from './sentinel.js';
 import { serverCommands } from './server.js';
@@ -43,6 +44,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...serverCommands,
   ...introspectionCommands,
   ...functionCommands,
+  ...scriptingCommands,
   ...multiCommands,
   ...pubsubCommands,
   ...clusterCommands,

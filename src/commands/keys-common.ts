@@ -2,7 +2,7 @@ import type { Client } from '../server/client.js';
 import type { Database } from '../store/database.js';
 import type { Entry } from '../store/entry.js';
 import type { KeyFlag, KeySpec } from './types.js';
-import { ERR, parseInteger } from './util.js';
+import { countedLookup, ERR, parseInteger } from './util.js';
 
 /** Shared pieces of the generic keyspace and expire commands (db.c, expire.c). */
 
@@ -60,10 +60,7 @@ export function refusedInCluster(c: Client, message: string): boolean {
  * TTL...).
  */
 export function lookupNoTouch(c: Client, key: string): Entry | undefined {
-  const e = c.db.lookup(key);
-  if (e === undefined) c.server.stats.keyspaceMisses++;
-  else c.server.stats.keyspaceHits++;
-  return e;
+  return countedLookup(c, key, c.db.lookup(key));
 }
 
 /** True when maxmemory-policy is an LFU one (OBJECT FREQ/IDLETIME, RESTORE FREQ/IDLETIME). */

@@ -31,8 +31,11 @@ function renameKey(c: Client, argv: string[], nx: boolean): void {
   const e = lookupWrite(c, src);
   if (e === undefined) return c.error(ERR.noSuchKey);
   if (src === dst) return nx ? c.reply.int(0) : c.reply.ok();
-  if (nx && lookupWrite(c, dst) !== undefined) return c.reply.int(0);
+  // lookupKeyWrite of dst for RENAME too: an expired destination is expired ("expired") before it is replaced.
+  if (lookupWrite(c, dst) !== undefined && nx) return c.reply.int(0);
   c.db.transfer(e, c.db, dst);
+  // dbAdd of the destination: Redis's "new" event comes first (Database.transfer re-links the entry without add()).
+  c.server.keyEvents.created(c.db, dst);
   c.db.written(src, 'rename_from');
   c.db.written(dst, 'rename_to');
   if (nx) c.reply.int(1);
@@ -49,6 +52,7 @@ function moveKey(c: Client, argv: string[]): void {
   if (e === undefined || dst.lookup(key) !== undefined) return c.reply.int(0);
   const src = c.db;
   src.transfer(e, dst, key);
+  c.server.keyEvents.created(dst, key); // dbAdd in the target database: "new", as RENAME
   src.written(key, 'move_from');
   dst.written(key, 'move_to');
   c.reply.int(1);

@@ -173,7 +173,7 @@ function history(c: Client, s: StreamValue, consumer: Consumer, after: StreamId,
 
 /** Serves one target at once when it has something; null when it must wait. */
 function serveNow(c: Client, a: ReadArgs, t: Target): Served | null {
-  const s = c.db.lookup(t.key)?.value as StreamValue | undefined;
+  const s = lookupRead(c, t.key)?.value as StreamValue | undefined;
   if (s === undefined) return null;
   if (t.group === null) {
     if (s.length === 0 || s.lastValidId() <= t.gt) return null;

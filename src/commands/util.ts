@@ -81,9 +81,15 @@ export function intArg(c: Client, s: string, error: string = ERR.notInteger): nu
  * access unless the client asked for NO-TOUCH.
  */
 export function lookupRead(c: Client, key: string): Entry | undefined {
-  const e = c.noTouch ? c.db.lookup(key) : c.db.lookupTouch(key);
-  if (e === undefined) c.server.stats.keyspaceMisses++;
-  else c.server.stats.keyspaceHits++;
+  return countedLookup(c, key, c.noTouch ? c.db.lookup(key) : c.db.lookupTouch(key));
+}
+
+/** A read lookup's outcome: keyspace hit/miss statistics and, on a miss, the "keymiss" event. */
+export function countedLookup(c: Client, key: string, e: Entry | undefined): Entry | undefined {
+  if (e === undefined) {
+    c.server.stats.keyspaceMisses++;
+    c.server.keyEvents.missed(c.db, key);
+  } else c.server.stats.keyspaceHits++;
   return e;
 }
 

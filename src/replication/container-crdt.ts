@@ -8,10 +8,13 @@ import type { ZSetValue } from '../store/zset.js';
 import { collectElementTombs, elementFloor, elementsOf, incrementElement, removeElement, stampElement, type ContainerLimits } from './elements.js';
 import type { KeyCrdt } from './key-crdt.js';
 
-/** Keyspace events of element writes (anything else on a hash or set rewrites it whole: RENAME, SINTERSTORE, RESTORE...). */
+/**
+ * Keyspace events of element writes (anything else on a hash or set rewrites it whole: RENAME, SINTERSTORE, RESTORE...).
+ * SMOVE emits "srem" on the source and "sadd" on the destination, as Redis (there is no "smove" event).
+ */
 const ELEMENT_EVENTS = new Set([
   'hset', 'hdel', 'hincrby', 'hincrbyfloat',
-  'sadd', 'srem', 'spop', 'smove',
+  'sadd', 'srem', 'spop',
   'zadd', 'zincr', 'zrem', 'zpopmin', 'zpopmax', 'zremrangebyscore', 'zremrangebyrank', 'zremrangebylex',
 ]);
 /** Element events that add to a counter (field or score) instead of writing a new element version. */

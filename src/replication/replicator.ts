@@ -191,6 +191,11 @@ export class Replicator {
       const found = this.stateHolder(db.id, key);
       if (found !== undefined) this.unitWrites.set(found, seq);
     }
+    this.changedSinceFlush();
+  }
+
+  /** Schedules a flush of the log to the peers (writes arriving meanwhile share it). */
+  private changedSinceFlush(): void {
     if (!this.flushPending && this.peers.length > 0) {
       // Writes arriving over the next FLUSH_DELAY_MS share one message per
       // peer: per-message costs (gRPC frame, encoding setup, the peer's
@@ -209,7 +214,7 @@ export class Replicator {
 
   /** Sends the peer what it has not been sent yet, a bounded number of batches at a time. */
   private pushTo(peer: PeerSession): void {
-    if (peer.link.state !== 'ready' || peer.peerId === '') return;
+    if (peer.link.state !== 'ready' || peer.peerId === '' || this.log.inUnit) return;
     for (let n = 0; n < BATCHES_PER_FLUSH && peer.sentSeq < this.log.lastSeq; n++) {
       const first = peer.sentSeq + 1;
       if (!this.log.holds(first)) {
@@ -267,16 +272,18 @@ export class Replicator {
   }
 
   /**
-   * EXEC and scripts: the writes fn makes reach every peer in one deltas
-   * message, applied there as one step, so no peer shows half of them.
+   * EXEC and scripts: the writes made until endUnit() reach every peer in one
+   * deltas message, applied there as one step, so no peer shows half of them.
+   * While a unit is open (a script running across event-loop turns) nothing
+   * is shipped: the states would show part of it.
    */
-  atomically(fn: () => void): void {
+  beginUnit(): void {
     this.log.beginUnit();
-    try {
-      fn();
-    } finally {
-      this.log.endUnit();
-    }
+  }
+
+  endUnit(): void {
+    this.log.endUnit();
+    if (!this.log.inUnit && this.log.lastSeq > 0) this.changedSinceFlush();
   }
 
   /** What holds a key's replicated state: its entry (live or kept hidden while empty) or its tombstone. */

@@ -68,6 +68,8 @@ export class Client {
   dirtyCas = false;
   readonly localAddress: string;
   readonly remoteAddress: string;
+  /** What MONITOR shows instead of the address ("lua" for the scripting engine's client). */
+  monitorLabel: string | null = null;
 
   constructor(
     readonly id: number,

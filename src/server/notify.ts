@@ -32,6 +32,7 @@ classOf(
 classOf(NOTIFY.expired, 'expired');
 classOf(NOTIFY.evicted, 'evicted');
 classOf(NOTIFY.new, 'new');
+classOf(NOTIFY.keyMiss, 'keymiss'); // read misses (KeyEvents.missed)
 
 /**
  * Writes that replicate but are no keyspace event in Redis (a consumer
@@ -66,6 +67,11 @@ export class KeyEvents {
     config.onChange((name) => {
       if (name === 'notify-keyspace-events') apply();
     });
+  }
+
+  /** A read found no key (lookupKeyRead): "keymiss" under the m flag; not a change, so not for KSUB. */
+  missed(db: Database, key: string): void {
+    if ((this.flags & NOTIFY.keyMiss) !== 0) this.notify(db.id, key, 'keymiss');
   }
 
   /** A key was created (dbAdd): the "new" event, which KSUB does not receive (the write's own event follows). */

@@ -97,6 +97,11 @@ export class Server implements KeyspaceListener {
   /** Cluster mode (cluster-enabled yes); null otherwise. */
   cluster: ClusterControl | null = null;
   private clusterMode: Cluster | null = null;
+  /**
+   * Set while a script runs past busy-reply-threshold (src/scripting/): the
+   * -BUSY error every command without allow_busy gets meanwhile.
+   */
+  busyError: string | null = null;
   /** Error replies already attributed to a command (Redis's prev_err_count): EXEC does not fail for its queued commands' errors. */
   private errorsCounted = 0;
 
@@ -206,8 +211,21 @@ export class Server implements KeyspaceListener {
 
   /** Runs fn (EXEC's commands, a script) as one unit: peers apply its writes together or not at all. */
   atomically(fn: () => void): void {
-    if (this.replication === null) fn();
-    else this.replication.atomically(fn);
+    this.beginAtomic();
+    try {
+      fn();
+    } finally {
+      this.endAtomic();
+    }
+  }
+
+  /** The open form of atomically(), for a script that runs across event-loop turns (busy). */
+  beginAtomic(): void {
+    this.replication?.beginUnit();
+  }
+
+  endAtomic(): void {
+    this.replication?.endUnit();
   }
 
   keyCreated(db: Database, key: string): void {
@@ -355,6 +373,10 @@ export class Server implements KeyspaceListener {
     const cmd = this.resolve(c, argv);
     if (cmd === null) return;
     if (this.cluster !== null && this.redirected(c, cmd, argv)) return;
+    if (this.busyError !== null && (cmd.flagBits & FLAG.allow_busy) === 0) {
+      this.rejectBusy(c, cmd);
+      return;
+    }
     if (c.subs !== null && c.inSubscribedMode() && !SUBSCRIBED_MODE_COMMANDS.has(cmd.fullName)) {
       this.reject(c, cmd, `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
       return;
@@ -417,6 +439,16 @@ export class Server implements KeyspaceListener {
     if (cmd.fullName === 'exec' && c.multi !== null) this.transactions.discard(c);
     this.reject(c, cmd, error);
     return true;
+  }
+
+  /** A busy script refuses the command; a refused EXEC also ends its transaction (execCommandAbort). */
+  private rejectBusy(c: Client, cmd: Command): void {
+    if (cmd.fullName === 'exec' && c.multi !== null) {
+      this.transactions.discard(c);
+      this.reject(c, cmd, `EXECABORT Transaction discarded because of: ${this.busyError!}`);
+      return;
+    }
+    this.reject(c, cmd, this.busyError!);
   }
 
   /** rejectCommand: counts the rejection, replies the error and flags an open MULTI (EXEC will abort). */
@@ -486,8 +518,9 @@ export class Server implements KeyspaceListener {
     if (c.replyMode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
   }
 
-  private feedMonitors(c: Client, argv: string[]): void {
-    const line = formatMonitorLine(this.runtime.clock.nowUs(), c.dbIndex, c.remoteAddress, argv);
+  /** Writes a MONITOR line for c's command (scripts feed their EVAL/FCALL before running it, as Redis). */
+  feedMonitors(c: Client, argv: string[]): void {
+    const line = formatMonitorLine(this.runtime.clock.nowUs(), c.dbIndex, c.monitorLabel ?? c.remoteAddress, argv);
     for (const m of this.clients.monitors) {
       if (m === c) continue;
       m.reply.status(line);
@@ -575,7 +608,8 @@ export class Server implements KeyspaceListener {
     const now = this.cmdNowMs;
     this.stats.sampleOps(now);
     if (this.pauseKind !== null && now >= this.pauseEndMs) this.unpause();
-    if (this.activeExpireEnabled) this.activeExpireCycle(periodMs);
+    // No key expires under a running script: it must see the keyspace as of its start.
+    if (this.activeExpireEnabled && this.busyError === null) this.activeExpireCycle(periodMs);
     this.closeIdleClients(now);
     this.tracking.limitKeys();
   }
