@@ -64,27 +64,26 @@ export function realRuntime(configFile = ''): Runtime {
 /**
  * Memory in use as maxmemory and INFO used_memory count it, kept stable from
  * one command to the next as Redis's allocator count is: the old generation
- * (and code/shared spaces) as the last major GC left it, off-heap buffers as
- * the last GC of any kind left them (reply buffers are garbage a scavenge
- * frees), plus large objects now. Transient garbage would otherwise swing
- * the figure by megabytes between collections; growth of the data shows up
- * at the next collection, which V8 runs as the heap grows.
+ * (and code/shared spaces) as the last major GC left it, plus large objects
+ * and off-heap buffers (bitmaps, big values) now. The young generation is
+ * left out: its garbage would swing the figure by megabytes between
+ * scavenges, and so would survivors promoted to the old generation between
+ * major GCs; data growth shows up at the next major GC, which V8 runs as
+ * the old generation grows.
  */
 class HeapGauge {
   private stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
-  private externalBytes = getHeapStatistics().external_memory;
 
   constructor() {
     const observer = new PerformanceObserver((list) => {
       const major = list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
       if (major) this.stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
-      this.externalBytes = getHeapStatistics().external_memory;
     });
     observer.observe({ entryTypes: ['gc'] });
   }
 
   bytes(): number {
-    return this.stableBytes + this.externalBytes + spaceBytes((name) => LARGE.has(name));
+    return this.stableBytes + getHeapStatistics().external_memory + spaceBytes((name) => LARGE.has(name));
   }
 }
 
