@@ -1,6 +1,7 @@
 import { commandTable } from './commands/index.js';
 import { Config } from './config.js';
 import type { Logger } from './log.js';
+import { Persistence } from './persistence/persistence.js';
 import { applyAndLog, readRdbFile } from './persistence/rdb-import.js';
 import type { Runtime } from './runtime/index.js';
 import { Server } from './server/server.js';
@@ -16,7 +17,9 @@ export interface NodeOptions {
  * the simulator passes virtual time, network and disk.
  */
 export function createNode(options: NodeOptions): Server {
-  return new Server(options.runtime, options.config, options.log, commandTable());
+  const node = new Server(options.runtime, options.config, options.log, commandTable());
+  node.persistence = new Persistence(node);
+  return node;
 }
 
 /**
@@ -26,11 +29,30 @@ export function createNode(options: NodeOptions): Server {
  * replicate as writes. Standalone, no client command runs in between.
  */
 export async function startNode(node: Server): Promise<void> {
+  await startWithPersistence(node);
   const file = node.config.get('import-rdb');
-  if (file === '') return node.start();
+  if (file === '') return;
   const contents = readRdbFile(node.runtime.disk, file, node.keyspace.count);
-  await node.start();
   node.runAsCommand(() => applyAndLog(node, file, contents));
+}
+
+/**
+ * The log or snapshot is read and verified before anything listens (a
+ * corrupt file: the node does not start). Its keys are applied once
+ * replication exists, so they get their CRDT state back; clients that
+ * connect meanwhile are held (as under CLIENT PAUSE ALL) until loading ends.
+ */
+async function startWithPersistence(node: Server): Promise<void> {
+  const p = node.persistence;
+  if (p === null) return node.start();
+  const contents = p.read();
+  node.pause('all', Number.POSITIVE_INFINITY);
+  try {
+    await node.start();
+    node.runAsCommand(() => p.load(contents));
+  } finally {
+    node.unpause();
+  }
 }
 
 /** A Config from [name, value] directives; throws with redis-server's message on a bad one. */

@@ -67,6 +67,19 @@ export class MemDisk implements Disk {
     for (const chunk of this.chunksOf(file)) bytes += chunk.length;
     return bytes;
   }
+  list(dir: string): string[] {
+    const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+    return [...this.files.keys()].filter((f) => f.startsWith(prefix) && !f.slice(prefix.length).includes('/')).map((f) => f.slice(prefix.length));
+  }
+  truncate(file: string, bytes: number): void {
+    const data = this.readFile(file).subarray(0, bytes);
+    this.release(file);
+    this.reserve(data.length);
+    this.files.set(file, [Buffer.from(data)]);
+  }
+  fsyncDir(_dir: string): void {
+    // Every write is durable at once here (see the class comment).
+  }
 
   private chunksOf(file: string): Buffer[] {
     const chunks = this.files.get(file);

@@ -13,6 +13,7 @@ import { listCommands } from './lists.js';
 import { migrateCommands } from './migrate.js';
 import { multiCommands } from './multi.js';
 import { scriptingCommands } from './scripting.js';
+import { persistenceCommands } from './persistence.js';
 import { pubsubCommands } from './pubsub.js';
 import { sentinelCommands } from './sentinel.js';
 import { serverCommands } from './server.js';
@@ -42,6 +43,7 @@ export const ALL_COMMAND_SPECS: readonly CommandSpec[] = [
   ...listCommands,
   ...expireCommands,
   ...serverCommands,
+  ...persistenceCommands,
   ...introspectionCommands,
   ...functionCommands,
   ...scriptingCommands,

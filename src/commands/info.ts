@@ -94,6 +94,7 @@ function memoryFields(s: Server): Field[] {
 }
 
 function persistenceFields(s: Server): Field[] {
+  if (s.persistence !== null) return s.persistence.infoFields();
   return [
     ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
     ['current_fork_perc', '0.00'], ['current_save_keys_processed', 0], ['current_save_keys_total', 0],

@@ -16,6 +16,12 @@ export interface Disk {
   unlink(file: string): void;
   mkdirp(dir: string): void;
   size(file: string): number;
+  /** Names of the entries in dir (not recursive). */
+  list(dir: string): string[];
+  /** Cuts file to `bytes` (a torn log tail) and makes that durable. */
+  truncate(file: string, bytes: number): void;
+  /** Makes renames and new files in dir durable. */
+  fsyncDir(dir: string): void;
 }
 
 export class RealDisk implements Disk {
@@ -62,7 +68,19 @@ export class RealDisk implements Disk {
   size(file: string): number {
     return fs.statSync(file).size;
   }
-  private fsyncDir(dir: string): void {
+  list(dir: string): string[] {
+    return fs.readdirSync(dir);
+  }
+  truncate(file: string, bytes: number): void {
+    const fd = fs.openSync(file, 'r+');
+    try {
+      fs.ftruncateSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  fsyncDir(dir: string): void {
     const fd = fs.openSync(dir, 'r');
     try {
       fs.fsyncSync(fd);

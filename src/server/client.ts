@@ -169,6 +169,8 @@ export class Client {
   /** Sends buffered replies; honours CLIENT REPLY OFF/SKIP and closes after QUIT. */
   flush(): void {
     if (this.closed) return;
+    // The batch's writes reach the log (and the disk under appendfsync always) before its replies.
+    this.server.persistence?.beforeReply();
     const out = this.reply.take();
     if (out !== null) {
       this.netOutputBytes += out.length;

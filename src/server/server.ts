@@ -13,6 +13,7 @@ import { Replicator } from '../replication/replicator.js';
 import type { Database, KeyspaceListener } from '../store/database.js';
 import type { BusAddress } from '../transport/bus.js';
 import { Keyspace } from '../store/keyspace.js';
+import type { Persistence } from '../persistence/persistence.js';
 import { BlockingRegistry } from './blocking.js';
 import { Client, ReplyMode } from './client.js';
 import { ClientRegistry } from './clients.js';
@@ -96,6 +97,8 @@ export class Server implements KeyspaceListener {
   replication: Replicator | null = null;
   /** Cluster mode (cluster-enabled yes); null otherwise. */
   cluster: ClusterControl | null = null;
+  /** The log and snapshots (src/persistence/); createNode sets it. */
+  persistence: Persistence | null = null;
   private clusterMode: Cluster | null = null;
   /**
    * Set while a script runs past busy-reply-threshold (src/scripting/): the
@@ -319,6 +322,7 @@ export class Server implements KeyspaceListener {
   async stop(): Promise<void> {
     if (this.cronHandle) this.runtime.timer.clearInterval(this.cronHandle);
     this.cronHandle = null;
+    this.persistence?.stop();
     for (const c of [...this.clients.all()]) c.close();
     closeMigrateSockets(this);
     await this.clusterMode?.stop();

@@ -1,0 +1,85 @@
+import * as path from 'node:path';
+import type { KeyCrdt } from '../replication/key-crdt.js';
+import type { Disk } from '../runtime/disk.js';
+import type { Keyspace } from '../store/keyspace.js';
+import { snapshotFooter, snapshotHeader } from './files.js';
+import { RecordBuilder } from './key-states.js';
+
+/**
+ * Writes a snapshot of the keyspace into `target` without stopping clients:
+ * step() visits a bounded number of keys per event-loop turn (a Dict scan
+ * cursor per database), and every commit made meanwhile is appended to the
+ * same file too (live()). The file is in time order, and each record holds
+ * a key's state at the moment it was written, so replaying it gives the
+ * keyspace as it was when the snapshot finished: exact, not merely fuzzy.
+ * finish() makes it durable and renames it into place.
+ */
+export class Checkpoint {
+  private readonly tmp: string;
+  private handle: number;
+  private readonly builder: RecordBuilder;
+  private dbIndex = 0;
+  private cursor = 0;
+  /** Replicated: the emptied collections and tombstones of the current database, visited after its keys. */
+  private extras: string[] | null = null;
+  keys = 0;
+
+  constructor(
+    private readonly disk: Disk,
+    readonly target: string,
+    private readonly keyspace: Keyspace,
+    private readonly crdt: KeyCrdt | null,
+  ) {
+    this.tmp = `${target}.tmp`;
+    disk.unlink(this.tmp);
+    this.handle = disk.openAppend(this.tmp);
+    disk.append(this.handle, snapshotHeader());
+    this.builder = new RecordBuilder(crdt);
+  }
+
+  /** Records committed while the snapshot is being written. */
+  live(data: Buffer): void {
+    this.disk.append(this.handle, data);
+  }
+
+  /** Visits up to about maxKeys keys; true once every database was visited. */
+  step(maxKeys: number): boolean {
+    const stopAt = this.builder.keys + maxKeys;
+    while (this.dbIndex < this.keyspace.count && this.builder.keys < stopAt) this.advance(stopAt);
+    const records = this.builder.take();
+    if (records.length > 0) this.disk.append(this.handle, Buffer.concat(records));
+    this.keys = this.builder.keys;
+    return this.dbIndex >= this.keyspace.count;
+  }
+
+  private advance(stopAt: number): void {
+    const db = this.keyspace.db(this.dbIndex);
+    if (this.extras === null) {
+      this.cursor = db.scan(this.cursor, (e) => this.builder.add(db, e.key));
+      if (this.cursor === 0) this.extras = this.crdt === null ? [] : [...this.crdt.hidden[db.id]!.keys(), ...this.crdt.tombstones[db.id]!.keys()];
+      return;
+    }
+    while (this.extras.length > 0 && this.builder.keys < stopAt) this.builder.add(db, this.extras.pop()!);
+    if (this.extras.length > 0) return;
+    this.extras = null;
+    this.dbIndex++;
+  }
+
+  /** Ends the file, makes it durable and renames it over `target`. */
+  finish(): void {
+    this.disk.append(this.handle, snapshotFooter(this.keys));
+    this.disk.fsync(this.handle);
+    this.disk.close(this.handle);
+    this.disk.rename(this.tmp, this.target);
+    this.disk.fsyncDir(path.dirname(path.resolve(this.target)));
+  }
+
+  /** Gives up (appendonly turned off, a write error): the temp file goes. */
+  abort(): void {
+    try {
+      this.disk.close(this.handle);
+    } finally {
+      this.disk.unlink(this.tmp);
+    }
+  }
+}

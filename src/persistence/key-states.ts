@@ -1,0 +1,159 @@
+import { isDead, type KeyState } from '../crdt/key-state.js';
+import type { KeyStateItem } from '../replication/messages.js';
+import type { KeyCrdt } from '../replication/key-crdt.js';
+import { applyState, invalidState, stateOf } from '../replication/state-apply.js';
+import { decodeStates, encodeStates, type WireStates } from '../replication/wire.js';
+import type { Database } from '../store/database.js';
+import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
+import type { TypeName } from '../store/entry.js';
+import type { Keyspace } from '../store/keyspace.js';
+import { encodeRecord, PersistenceError } from './record.js';
+
+/**
+ * Key states as records. A record holds the current state of up to
+ * KEYS_PER_RECORD keys, so replaying records in file order leaves every key
+ * in its last recorded state. Payload shapes:
+ *
+ *   { p: [db, key, type | null, value, expireAt, ...] }  stand-alone: type null = deleted;
+ *                                                         strings as they are, other types as DUMP payloads
+ *   { r: db }                                            stand-alone: the database was emptied (FLUSHDB, SWAPDB)
+ *   { w: WireStates }                                    replicated: CRDT KeyStates in the bus's wire form,
+ *                                                         merged on load (a join: order does not even matter)
+ */
+
+const KEYS_PER_RECORD = 1000;
+const PLAIN_SLOTS = 5;
+
+/** Collects key states and cuts them into records. */
+export class RecordBuilder {
+  private plain: unknown[] = [];
+  private items: KeyStateItem[] = [];
+  readonly out: Buffer[] = [];
+  keys = 0;
+
+  /** crdt: the node's replication state, null stand-alone. */
+  constructor(private readonly crdt: KeyCrdt | null) {}
+
+  add(db: Database, key: string): void {
+    this.keys++;
+    if (this.crdt !== null) {
+      const s = stateOf(this.crdt, db, key);
+      if (s !== null) this.items.push([db.id, key, s]);
+      if (this.items.length >= KEYS_PER_RECORD) this.cut();
+      return;
+    }
+    const e = db.entryAt(key);
+    if (e === undefined) this.plain.push(db.id, key, null, null, 0);
+    else this.plain.push(db.id, key, e.type, e.type === 'string' ? e.value : dumpOf(e.type, e.value), e.expireAt);
+    if (this.plain.length >= KEYS_PER_RECORD * PLAIN_SLOTS) this.cut();
+  }
+
+  /** Stand-alone: db was emptied before the keys that follow (replicated nodes record tombstones instead). */
+  reset(db: Database): void {
+    if (this.crdt !== null) return;
+    this.cut();
+    this.out.push(encodeRecord({ r: db.id }));
+  }
+
+  /** Every key state db holds: live keys, and with replication emptied collections and tombstones. */
+  addDatabase(db: Database): void {
+    this.reset(db);
+    for (const key of databaseKeys(this.crdt, db)) this.add(db, key);
+  }
+
+  /** Ends the current record; returns and forgets every record built so far. */
+  take(): Buffer[] {
+    this.cut();
+    return this.out.splice(0);
+  }
+
+  private cut(): void {
+    if (this.plain.length > 0) this.out.push(encodeRecord({ p: this.plain.splice(0) }));
+    if (this.items.length > 0) this.out.push(encodeRecord({ w: encodeStates(this.items.splice(0)) }));
+  }
+}
+
+function dumpOf(type: TypeName, value: unknown): Buffer {
+  const payload = createDumpPayload(type, value, false);
+  if (payload === null) throw new Error(`no codec for type ${type}`);
+  return payload;
+}
+
+/** Keys of db that have a state: live ones, then (replicated) hidden collections and tombstones. */
+export function* databaseKeys(crdt: KeyCrdt | null, db: Database): Generator<string> {
+  for (const e of db.entries()) yield e.key;
+  if (crdt === null) return;
+  yield* crdt.hidden[db.id]!.keys();
+  yield* crdt.tombstones[db.id]!.keys();
+}
+
+/** What loading counted (INFO rdb_last_load_keys_*). */
+export interface LoadCounts {
+  loaded: number;
+  expired: number;
+  /** The file was written by a node of the other kind (stand-alone vs replicated): rewrite it. */
+  foreign: boolean;
+  /** Highest HLC timestamp loaded: the node's clock must move past it. */
+  maxTs: number;
+}
+
+/** Applies one record's payload to the keyspace; throws PersistenceError on content it cannot use. */
+export function applyRecord(keyspace: Keyspace, crdt: KeyCrdt | null, payload: unknown, nowMs: number, counts: LoadCounts): void {
+  const p = payload as { p?: unknown; r?: unknown; w?: unknown };
+  if (Array.isArray(p.p)) applyPlain(keyspace, p.p, nowMs, counts);
+  else if (typeof p.r === 'number' && p.r >= 0 && p.r < keyspace.count) applyReset(keyspace.db(p.r), counts);
+  else if (p.w !== undefined && typeof p.w === 'object' && p.w !== null) applyStates(keyspace, crdt, p.w as WireStates, counts);
+  else throw new PersistenceError('unknown record');
+}
+
+function applyReset(db: Database, counts: LoadCounts): void {
+  if (db.crdt !== null) counts.foreign = true;
+  db.clear();
+}
+
+function applyPlain(keyspace: Keyspace, p: unknown[], nowMs: number, counts: LoadCounts): void {
+  if (p.length % PLAIN_SLOTS !== 0) throw new PersistenceError('bad key record');
+  for (let i = 0; i < p.length; i += PLAIN_SLOTS) {
+    const [dbIndex, key, type, value, expireAt] = p.slice(i, i + PLAIN_SLOTS) as [number, string, TypeName | null, unknown, number];
+    if (!Number.isInteger(dbIndex) || dbIndex < 0 || dbIndex >= keyspace.count || typeof key !== 'string') throw new PersistenceError('bad key record');
+    const db = keyspace.db(dbIndex);
+    if (db.crdt !== null) counts.foreign = true;
+    db.delete(key);
+    if (type === null) continue;
+    if (expireAt !== 0 && expireAt < nowMs) {
+      counts.expired++;
+      continue;
+    }
+    db.addWithExpire(key, type, type === 'string' ? value : loadedValue(key, value), expireAt);
+    // A replicated node gives the key a CRDT version, as RESTORE would.
+    if (db.crdt !== null) db.written(key, 'restore');
+    counts.loaded++;
+  }
+}
+
+function loadedValue(key: string, value: unknown): unknown {
+  const payload = value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : null;
+  const loaded = payload !== null && verifyDumpPayload(payload) ? loadDumpPayload(payload) : null;
+  if (loaded === null) throw new PersistenceError(`bad value of key ${key}`);
+  return loaded.value;
+}
+
+function applyStates(keyspace: Keyspace, crdt: KeyCrdt | null, w: WireStates, counts: LoadCounts): void {
+  if (crdt === null) {
+    throw new PersistenceError('the file holds replicated (CRDT) states: start this node with --peers (or cluster-enabled yes) to load it');
+  }
+  let bad: string | null = null;
+  const items = decodeStates(w, keyspace.count, (why) => (bad ??= why));
+  if (bad !== null) throw new PersistenceError(`bad key state: ${bad}`);
+  for (const [dbIndex, key, s] of items) {
+    const invalid = invalidState(s);
+    if (invalid !== null) throw new PersistenceError(`bad state of key ${key}: ${invalid}`);
+    applyState(crdt, keyspace.db(dbIndex), key, s);
+    countState(s, counts);
+  }
+}
+
+function countState(s: KeyState, counts: LoadCounts): void {
+  if (!isDead(s)) counts.loaded++;
+  if (s.ts > counts.maxTs) counts.maxTs = s.ts;
+}

@@ -1,0 +1,448 @@
+import type { KeyCrdt } from '../replication/key-crdt.js';
+import type { TimerHandle } from '../runtime/index.js';
+import type { Server } from '../server/server.js';
+import type { Database } from '../store/database.js';
+import { Checkpoint } from './checkpoint.js';
+import { applyAndLog, readRdbFile, type RdbContents } from './rdb-import.js';
+import { formatManifest, joinPath, manifestNames, parseManifest, readLog, readSnapshot, type Manifest } from './files.js';
+import { applyRecord, RecordBuilder, type LoadCounts } from './key-states.js';
+import { PersistenceError } from './record.js';
+
+/** Keys a background snapshot visits per event-loop turn: small enough that clients barely notice. */
+const KEYS_PER_STEP = 2000;
+/** How often the persistence cron runs (everysec fsync, save points, auto rewrite). */
+const TICK_MS = 100;
+/** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long. */
+const BGSAVE_RETRY_DELAY_SEC = 5;
+
+export { PersistenceError };
+
+/** The open incremental log. */
+/** What read() found on disk: Strata's own records (snapshot/log) or a Redis RDB file to import. */
+interface LoadedFiles {
+  payloads: unknown[];
+  manifest: Manifest | null;
+  rdb: RdbContents | null;
+}
+
+/** A file Redis wrote starts with its RDB magic, never with one of Strata's length-prefixed records. */
+function isRedisRdb(bytes: Buffer): boolean {
+  return bytes.length >= 5 && bytes.toString('latin1', 0, 5) === 'REDIS';
+}
+
+interface AofFile {
+  manifest: Manifest;
+  handle: number;
+  bytes: number;
+  baseBytes: number;
+}
+
+type JobKind = 'save' | 'rewrite';
+
+interface Job {
+  kind: JobKind;
+  checkpoint: Checkpoint;
+  startedMs: number;
+}
+
+/**
+ * The node's durability: a log of key states (not commands) and snapshots.
+ * Every write reaches touched() (Server.observeWrites); before the replies
+ * of that batch leave (beforeReply, from Client.flush) the current state of
+ * each touched key is appended as records and, under appendfsync always,
+ * fsynced once for the batch. Writes outside a client batch (active expiry,
+ * replication merges) are committed on the next event-loop turn.
+ */
+export class Persistence {
+  private readonly pending = new Map<Database, Set<string>>();
+  private readonly pendingDbs = new Set<Database>();
+  private hasPending = false;
+  private commitArmed = false;
+  /** True while a log is open or a snapshot is being written: only then are writes collected. */
+  private collecting = false;
+  private loaded = false;
+  private aof: AofFile | null = null;
+  private job: Job | null = null;
+  private scheduled: JobKind | null = null;
+  private unsynced = false;
+  private lastFsyncMs = 0;
+  private tick: TimerHandle | null = null;
+  private dirtyAtLastSave = 0;
+  readonly info = {
+    rdbSaves: 0, rdbLastBgsaveOk: true, rdbLastBgsaveTimeSec: -1, lastBgsaveFailSec: 0,
+    aofRewrites: 0, aofLastRewriteOk: true, aofLastRewriteTimeSec: -1, aofLastWriteOk: true,
+    loadedKeys: 0, expiredOnLoad: 0,
+  };
+
+  constructor(private readonly server: Server) {
+    server.observeWrites((db, key) => this.touched(db, key));
+    server.config.onChange((name) => {
+      if (name === 'appendonly') this.appendonlyChanged();
+    });
+  }
+
+  private get crdt(): KeyCrdt | null {
+    return this.server.replication?.crdt ?? null;
+  }
+  private get disk() {
+    return this.server.runtime.disk;
+  }
+  private get aofDir(): string {
+    return joinPath(this.server.config.get('dir'), this.server.config.get('appenddirname'));
+  }
+  private get manifestFile(): string {
+    return joinPath(this.aofDir, `${this.server.config.get('appendfilename')}.manifest`);
+  }
+  private get snapshotFile(): string {
+    return joinPath(this.server.config.get('dir'), this.server.config.get('dbfilename'));
+  }
+
+  // ---- collecting and committing writes -----------------------------------
+
+  private touched(db: Database, key: string): void {
+    if (!this.collecting) return;
+    if (key === '') this.pendingDbs.add(db);
+    else {
+      let keys = this.pending.get(db);
+      if (keys === undefined) this.pending.set(db, (keys = new Set()));
+      keys.add(key);
+    }
+    this.hasPending = true;
+    // A write outside a client batch (expiry, a replication merge) is committed on the next turn.
+    if (!this.commitArmed) {
+      this.commitArmed = true;
+      this.server.runtime.timer.setImmediate(() => {
+        this.commitArmed = false;
+        this.commit();
+      });
+    }
+  }
+
+  /** Client.flush: the batch's writes reach the log (and the disk, under always) before its replies. */
+  beforeReply(): void {
+    if (this.hasPending) this.commit();
+  }
+
+  /** Appends the current state of every touched key. */
+  commit(): void {
+    if (!this.hasPending || !this.loaded) return;
+    const b = new RecordBuilder(this.crdt);
+    // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
+    for (const db of this.pendingDbs) b.addDatabase(db);
+    for (const [db, keys] of this.pending) for (const key of keys) b.add(db, key);
+    this.pendingDbs.clear();
+    this.pending.clear();
+    this.hasPending = false;
+    const records = b.take();
+    if (records.length > 0) this.write(records.length === 1 ? records[0]! : Buffer.concat(records));
+  }
+
+  private write(data: Buffer): void {
+    this.job?.checkpoint.live(data);
+    const aof = this.aof;
+    if (aof === null) return;
+    try {
+      this.disk.append(aof.handle, data);
+      aof.bytes += data.length;
+      if (this.server.config.get('appendfsync') === 'always') this.disk.fsync(aof.handle);
+      else this.unsynced = true;
+      this.info.aofLastWriteOk = true;
+    } catch (err) {
+      this.info.aofLastWriteOk = false;
+      this.server.log.error({ err }, 'Error writing to the AOF file');
+      // Under always an acknowledged write must be on disk: like Redis, stop rather than reply.
+      if (this.server.config.get('appendfsync') === 'always') throw err;
+    }
+  }
+
+  // ---- startup ---------------------------------------------------------------
+
+  /** Reads and verifies what the node will load, before it listens; throws PersistenceError. */
+  read(): LoadedFiles {
+    const disk = this.disk;
+    if (this.server.config.bool('appendonly') && disk.exists(this.manifestFile)) {
+      const m = parseManifest(disk.readFile(this.manifestFile).toString('utf8'), this.manifestFile);
+      const base = readSnapshot(disk, joinPath(this.aofDir, m.base));
+      const incrFile = joinPath(this.aofDir, m.incr);
+      const incr = disk.exists(incrFile) ? readLog(disk, incrFile, this.server.config.bool('aof-load-truncated'), this.server.log) : [];
+      return { payloads: base.concat(incr), manifest: m, rdb: null };
+    }
+    // Without a log (or before its first base), a snapshot is loaded, as Redis loads dump.rdb;
+    // one that Redis wrote (a node started where Redis ran) is imported as --import-rdb would.
+    if (!disk.exists(this.snapshotFile)) return { payloads: [], manifest: null, rdb: null };
+    if (isRedisRdb(disk.readFile(this.snapshotFile))) {
+      return { payloads: [], manifest: null, rdb: readRdbFile(disk, this.snapshotFile, this.server.keyspace.count) };
+    }
+    return { payloads: readSnapshot(disk, this.snapshotFile), manifest: null, rdb: null };
+  }
+
+  /** Applies what read() returned (after replication exists, so keys get their CRDT state back), then opens the log. */
+  load(contents: LoadedFiles): void {
+    const counts: LoadCounts = { loaded: 0, expired: 0, foreign: false, maxTs: 0 };
+    if (contents.rdb !== null) counts.loaded += applyAndLog(this.server, this.snapshotFile, contents.rdb).loaded;
+    const now = this.server.nowMs();
+    for (const p of contents.payloads) applyRecord(this.server.keyspace, this.crdt, p, now, counts);
+    if (counts.maxTs > 0) this.server.replication?.hlc.observe(counts.maxTs);
+    this.info.loadedKeys = counts.loaded;
+    this.info.expiredOnLoad = counts.expired;
+    this.loaded = true;
+    this.dirtyAtLastSave = this.server.stats.dirty;
+    if (this.server.config.bool('appendonly')) {
+      if (contents.manifest !== null) this.openAof(contents.manifest);
+      // No base yet, or records of the other kind (a node that gained or lost its peers): rewrite from memory.
+      if (contents.manifest === null || counts.foreign) this.rewriteNow();
+    }
+    this.collecting = this.aof !== null;
+    this.startTick();
+    this.server.log.info({ keys: counts.loaded, expired: counts.expired }, 'DB loaded from disk');
+  }
+
+  private startTick(): void {
+    if (this.tick !== null) return;
+    this.tick = this.server.runtime.timer.setInterval(() => this.cron(), TICK_MS);
+    this.tick.unref?.();
+  }
+
+  stop(): void {
+    if (this.tick !== null) this.server.runtime.timer.clearInterval(this.tick);
+    this.tick = null;
+    this.commit();
+    if (this.aof !== null) this.disk.fsync(this.aof.handle);
+  }
+
+  private openAof(m: Manifest): void {
+    const handle = this.disk.openAppend(joinPath(this.aofDir, m.incr));
+    const base = joinPath(this.aofDir, m.base);
+    const incr = joinPath(this.aofDir, m.incr);
+    this.aof = { manifest: m, handle, bytes: this.disk.size(base) + this.disk.size(incr), baseBytes: this.disk.size(base) };
+  }
+
+  // ---- snapshots and rewrites -----------------------------------------------
+
+  /** SAVE: a snapshot written now, synchronously. */
+  saveNow(): void {
+    const cp = new Checkpoint(this.disk, this.snapshotFile, this.server.keyspace, this.crdt);
+    this.runToEnd(cp);
+    this.saved(true);
+  }
+
+  /** A rewrite done synchronously (startup without a manifest). */
+  private rewriteNow(): void {
+    this.commit();
+    const cp = this.rewriteCheckpoint();
+    this.runToEnd(cp);
+    this.switchAof(cp);
+  }
+
+  private runToEnd(cp: Checkpoint): void {
+    try {
+      while (!cp.step(Number.MAX_SAFE_INTEGER));
+      cp.finish();
+    } catch (err) {
+      cp.abort();
+      throw err;
+    }
+  }
+
+  private rewriteCheckpoint(): Checkpoint {
+    this.disk.mkdirp(this.aofDir);
+    const seq = (this.aof?.manifest.seq ?? this.manifestSeq()) + 1;
+    return new Checkpoint(this.disk, joinPath(this.aofDir, manifestNames(this.server.config.get('appendfilename'), seq).base), this.server.keyspace, this.crdt);
+  }
+
+  /** The seq of a manifest left on disk (appendonly turned on again): new files must not reuse its names. */
+  private manifestSeq(): number {
+    if (!this.disk.exists(this.manifestFile)) return 0;
+    try {
+      return parseManifest(this.disk.readFile(this.manifestFile).toString('utf8'), this.manifestFile).seq;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** BGSAVE / BGREWRITEAOF: null when started, else why not (Redis's reply). */
+  startJob(kind: JobKind): string | null {
+    if (this.job !== null) return this.job.kind === kind ? 'already' : 'busy';
+    this.commit();
+    const checkpoint = kind === 'save' ? new Checkpoint(this.disk, this.snapshotFile, this.server.keyspace, this.crdt) : this.rewriteCheckpoint();
+    this.job = { kind, checkpoint, startedMs: this.server.now() };
+    this.collecting = true;
+    this.server.runtime.timer.setImmediate(() => this.stepJob());
+    return null;
+  }
+
+  /** Runs `kind` once the current job ends (BGSAVE SCHEDULE, BGREWRITEAOF during a BGSAVE). */
+  schedule(kind: JobKind): void {
+    this.scheduled = kind;
+  }
+
+  get jobKind(): JobKind | null {
+    return this.job?.kind ?? null;
+  }
+
+  get rewriteScheduled(): boolean {
+    return this.scheduled === 'rewrite';
+  }
+
+  private stepJob(): void {
+    const job = this.job;
+    if (job === null) return;
+    try {
+      if (!job.checkpoint.step(KEYS_PER_STEP)) {
+        this.server.runtime.timer.setImmediate(() => this.stepJob());
+        return;
+      }
+      this.commit();
+      job.checkpoint.finish();
+      if (job.kind === 'rewrite') this.switchAof(job.checkpoint);
+      this.jobEnded(job, true);
+    } catch (err) {
+      this.server.log.error({ err, kind: job.kind }, 'Background save/rewrite failed');
+      job.checkpoint.abort();
+      this.jobEnded(job, false);
+    }
+  }
+
+  private jobEnded(job: Job, ok: boolean): void {
+    this.job = null;
+    this.collecting = this.aof !== null;
+    const sec = Math.round((this.server.now() - job.startedMs) / 1000);
+    if (job.kind === 'save') {
+      this.saved(ok);
+      this.info.rdbLastBgsaveTimeSec = sec;
+    } else {
+      this.info.aofLastRewriteOk = ok;
+      this.info.aofLastRewriteTimeSec = sec;
+      if (ok) this.info.aofRewrites++;
+    }
+    this.server.log.info({ kind: job.kind, ok, keys: job.checkpoint.keys }, ok ? 'Background saving terminated with success' : 'Background saving error');
+  }
+
+  private saved(ok: boolean): void {
+    this.info.rdbLastBgsaveOk = ok;
+    if (!ok) {
+      this.info.lastBgsaveFailSec = Math.floor(this.server.now() / 1000);
+      return;
+    }
+    this.info.rdbSaves++;
+    this.dirtyAtLastSave = this.server.stats.dirty;
+    this.server.lastSaveSec = Math.floor(this.server.now() / 1000);
+  }
+
+  /**
+   * The new base is complete: a new empty incremental log takes over and the
+   * manifest switches to both at once; the old files go. A crash before the
+   * manifest is renamed leaves the old base + log, which still hold everything.
+   */
+  private switchAof(cp: Checkpoint): void {
+    const old = this.aof;
+    const seq = (old?.manifest.seq ?? this.manifestSeq()) + 1;
+    const m = manifestNames(this.server.config.get('appendfilename'), seq);
+    const handle = this.disk.openAppend(joinPath(this.aofDir, m.incr));
+    this.disk.fsync(handle);
+    this.disk.fsyncDir(this.aofDir);
+    this.disk.writeFileAtomic(this.manifestFile, formatManifest(m));
+    const baseBytes = this.disk.size(cp.target);
+    this.aof = { manifest: m, handle, bytes: baseBytes, baseBytes };
+    // BGREWRITEAOF with appendonly no writes the files but does not log.
+    if (!this.server.config.bool('appendonly')) this.closeAof();
+    this.collecting = this.aof !== null || this.job !== null;
+    if (old === null) return;
+    this.disk.close(old.handle);
+    this.disk.unlink(joinPath(this.aofDir, old.manifest.base));
+    this.disk.unlink(joinPath(this.aofDir, old.manifest.incr));
+  }
+
+  /** CONFIG SET appendonly: yes starts a rewrite that creates the base (as Redis); no closes the log. */
+  private appendonlyChanged(): void {
+    if (!this.loaded) return;
+    const on = this.server.config.bool('appendonly');
+    if (on && this.aof === null && this.job?.kind !== 'rewrite') {
+      if (this.startJob('rewrite') !== null) this.schedule('rewrite');
+    }
+    if (on) return;
+    if (this.job?.kind === 'rewrite') {
+      this.job.checkpoint.abort();
+      this.job = null;
+    }
+    this.commit();
+    this.closeAof();
+    this.collecting = this.job !== null;
+  }
+
+  private closeAof(): void {
+    if (this.aof === null) return;
+    this.disk.fsync(this.aof.handle);
+    this.disk.close(this.aof.handle);
+    this.aof = null;
+  }
+
+  // ---- cron ------------------------------------------------------------------
+
+  private cron(): void {
+    const now = this.server.now();
+    if (this.unsynced && this.aof !== null && now - this.lastFsyncMs >= 1000 && this.server.config.get('appendfsync') === 'everysec') {
+      this.disk.fsync(this.aof.handle);
+      this.unsynced = false;
+      this.lastFsyncMs = now;
+    }
+    if (this.job !== null) return;
+    if (this.scheduled !== null) {
+      const kind = this.scheduled;
+      this.scheduled = null;
+      if (kind === 'save' || this.aof !== null || this.server.config.bool('appendonly')) this.startJob(kind);
+      return;
+    }
+    if (this.savePointReached(now)) this.startJob('save');
+    else if (this.aofGrown()) this.startJob('rewrite');
+  }
+
+  /** `save <seconds> <changes> ...`: enough changes since the last save, that long ago. */
+  private savePointReached(nowMs: number): boolean {
+    const params = this.server.config.get('save').split(/\s+/).filter(Boolean).map(Number);
+    const changes = this.changesSinceSave;
+    const nowSec = Math.floor(nowMs / 1000);
+    if (!this.info.rdbLastBgsaveOk && nowSec - this.info.lastBgsaveFailSec < BGSAVE_RETRY_DELAY_SEC) return false;
+    for (let i = 0; i + 1 < params.length; i += 2) {
+      if (changes >= params[i + 1]! && nowSec - this.server.lastSaveSec >= params[i]!) return true;
+    }
+    return false;
+  }
+
+  /** auto-aof-rewrite-percentage / -min-size, computed as Redis does from the size after the last rewrite. */
+  private aofGrown(): boolean {
+    const aof = this.aof;
+    const pct = this.server.config.int('auto-aof-rewrite-percentage');
+    if (aof === null || pct === 0 || aof.bytes <= this.server.config.int('auto-aof-rewrite-min-size')) return false;
+    const base = aof.baseBytes > 0 ? aof.baseBytes : 1;
+    return ((aof.bytes - base) * 100) / base >= pct;
+  }
+
+  get changesSinceSave(): number {
+    return this.server.stats.dirty - this.dirtyAtLastSave;
+  }
+
+  /** INFO persistence, with Redis's field names. */
+  infoFields(): [string, string | number][] {
+    const i = this.info;
+    const job = this.job;
+    const running = (kind: JobKind): number => (job?.kind === kind ? 1 : 0);
+    const sinceStart = job === null ? -1 : Math.round((this.server.now() - job.startedMs) / 1000);
+    const aof = this.aof;
+    return [
+      ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
+      ['current_fork_perc', '0.00'], ['current_save_keys_processed', job?.checkpoint.keys ?? 0], ['current_save_keys_total', job === null ? 0 : this.server.keyspace.all().reduce((n, db) => n + db.size, 0)],
+      ['rdb_changes_since_last_save', this.changesSinceSave], ['rdb_bgsave_in_progress', running('save')], ['rdb_last_save_time', this.server.lastSaveSec],
+      ['rdb_last_bgsave_status', i.rdbLastBgsaveOk ? 'ok' : 'err'], ['rdb_last_bgsave_time_sec', i.rdbLastBgsaveTimeSec],
+      ['rdb_current_bgsave_time_sec', job?.kind === 'save' ? sinceStart : -1], ['rdb_saves', i.rdbSaves], ['rdb_last_cow_size', 0],
+      ['rdb_last_load_keys_expired', i.expiredOnLoad], ['rdb_last_load_keys_loaded', i.loadedKeys],
+      ['aof_enabled', this.server.config.bool('appendonly') ? 1 : 0], ['aof_rewrite_in_progress', running('rewrite')],
+      ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0], ['aof_last_rewrite_time_sec', i.aofLastRewriteTimeSec],
+      ['aof_current_rewrite_time_sec', job?.kind === 'rewrite' ? sinceStart : -1], ['aof_last_bgrewrite_status', i.aofLastRewriteOk ? 'ok' : 'err'],
+      ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', i.aofLastWriteOk ? 'ok' : 'err'],
+      ['aof_last_cow_size', 0], ['module_fork_in_progress', 0], ['module_fork_last_cow_size', 0],
+      ...(aof === null ? [] : ([['aof_current_size', aof.bytes], ['aof_base_size', aof.baseBytes], ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
+        ['aof_buffer_length', 0], ['aof_pending_bio_fsync', 0], ['aof_delayed_fsync', 0]] as [string, number][])),
+    ];
+  }
+}
