@@ -44,6 +44,8 @@ interface Blocked {
   db: Database;
   keys: readonly string[];
   cmd: BlockedCommand;
+  /** The blocking command as sent: SLOWLOG shows it when the client is served (as Redis, not what it became). */
+  argv: readonly string[];
   /** Unix ms deadline; 0 = forever. */
   deadlineMs: number;
   timer: TimerHandle | null;
@@ -110,7 +112,7 @@ export class BlockingRegistry {
    * Unix ms, 0 = never) or unblocked. The client stops processing input.
    */
   block(c: Client, keys: readonly string[], deadlineMs: number, cmd: BlockedCommand): void {
-    const b: Blocked = { client: c, db: c.db, keys, cmd, deadlineMs, timer: null };
+    const b: Blocked = { client: c, db: c.db, keys, cmd, argv: this.server.runningArgv, deadlineMs, timer: null };
     this.byClient.set(c, b);
     let perDb = this.byKey.get(c.db);
     if (perDb === undefined) this.byKey.set(c.db, (perDb = new Map()));
@@ -156,9 +158,12 @@ export class BlockingRegistry {
       if (!this.byClient.has(b.client)) continue;
       // Each blocked command's serve() checks the type it waits for (list, zset, stream).
       const errors = this.server.stats.totalErrorReplies;
+      const startedMs = this.server.runtime.clock.monotonicMs();
       const gone = db.lookup(key) === undefined;
       if (gone ? b.cmd.keyGone?.(b.client, key) === true : b.cmd.serve(b.client, key)) {
         if (this.server.stats.totalErrorReplies !== errors) this.countFailed(b.client);
+        const servedUs = Math.round((this.server.runtime.clock.monotonicMs() - startedMs) * 1000);
+        this.server.slowlog.maybeAdd(this.server, b.client, b.argv, servedUs);
         this.finish(b);
       }
     }

@@ -105,6 +105,8 @@ export class Server implements KeyspaceListener {
    * -BUSY error every command without allow_busy gets meanwhile.
    */
   busyError: string | null = null;
+  /** The arguments of the command running now (a blocking command keeps them for SLOWLOG). */
+  runningArgv: readonly string[] = [];
   /** Error replies already attributed to a command (Redis's prev_err_count): EXEC does not fail for its queued commands' errors. */
   private errorsCounted = 0;
 
@@ -476,6 +478,7 @@ export class Server implements KeyspaceListener {
   execute(c: Client, cmd: Command, argv: string[]): void {
     this.errorsCounted = this.stats.totalErrorReplies;
     const started = this.lastMonoMs;
+    this.runningArgv = argv;
     try {
       cmd.handler!(c, argv);
     } catch (err) {
@@ -497,7 +500,8 @@ export class Server implements KeyspaceListener {
     this.stats.totalCommands++;
     c.commandsProcessed++;
     c.lastCommand = cmd.fullName;
-    if ((cmd.flagBits & FLAG.skip_slowlog) === 0) this.slowlog.maybeAdd(this, c, argv, durationUs);
+    // A command that blocked is logged when it is served (BlockingRegistry), as Redis does.
+    if ((cmd.flagBits & FLAG.skip_slowlog) === 0 && !c.paused) this.slowlog.maybeAdd(this, c, argv, durationUs);
     this.afterReply(c);
   }
 
