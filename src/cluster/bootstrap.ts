@@ -90,7 +90,7 @@ function clusterHost(server: Server, file: string): ClusterHost {
     pubsub: server.pubsub,
     pauseWrites: (untilMs) => server.pause('write', untilMs),
     unpauseWrites: () => server.unpause(),
-    dropSlots: (slots) => server.runAsCommand(() => dropSlotKeys(server, slots)),
+    node: server,
     keyCount: () => db0.size,
     slotKeyCount: (slot) => db0.slotKeys?.count(slot) ?? 0,
     persist: (text) => {
@@ -106,15 +106,3 @@ function clusterHost(server: Server, file: string): ClusterHost {
 }
 
 /** Deletes the keys of slots another shard now serves (Redis's delKeysInSlot), as deletes that replicate to this shard. */
-function dropSlotKeys(server: Server, slots: number[]): void {
-  const db0 = server.keyspace.db(0);
-  let dropped = 0;
-  for (const slot of slots) {
-    for (const key of db0.slotKeys!.keys(slot, Infinity)) {
-      db0.delete(key);
-      server.keyWritten(db0, key, 'del');
-      dropped++;
-    }
-  }
-  if (dropped > 0) server.log.warn({ slots: slots.length, keys: dropped }, 'Deleted the keys of slots now served elsewhere');
-}

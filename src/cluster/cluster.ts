@@ -9,8 +9,10 @@ import { checkFailures, markFailIfNeeded } from './failure.js';
 import { applyHeader, buildHeader, processGossip } from './gossip.js';
 import { parseClusterMessage, type ClusterHeader, type ClusterMessageType } from './messages.js';
 import { ClusterNode, NODE_FLAG } from './node.js';
+import { decodeStates } from '../replication/wire.js';
+import { SlotHandoff, type HandoffHost } from './handoff.js';
 import { SentinelEvents } from './sentinel-events.js';
-import { SLOT_COUNT } from './slots.js';
+import { keyHashSlot, SLOT_COUNT } from './slots.js';
 import type { ClusterState } from './state.js';
 
 /** Cron period of the cluster (Redis runs clusterCron 10 times a second). */
@@ -32,8 +34,8 @@ export interface ClusterHost {
   /** Pauses client writes until untilMs (manual failover), or ends the pause. */
   pauseWrites(untilMs: number): void;
   unpauseWrites(): void;
-  /** Deletes every key of db 0 in `slots` (slots this node lost to another shard). */
-  dropSlots(slots: number[]): void;
+  /** The node, as slot handoff uses it (keys of lost slots, merging handed-over ones). */
+  readonly node: HandoffHost;
   /** Keys in db 0, and in one slot of it. */
   keyCount(): number;
   slotKeyCount(slot: number): number;
@@ -66,6 +68,8 @@ export interface ClusterOptions {
 export class Cluster implements ClusterControl {
   readonly stats: BusMessageStats = { sent: new Map(), received: new Map() };
   readonly election: Failover;
+  /** Keys of slots this primary lost, on their way to the new owner. */
+  private readonly handoff: SlotHandoff;
   /** Sentinel pub/sub events (+switch-master...) for sentinel-mode clients subscribed here. */
   private readonly sentinelEvents = new SentinelEvents();
   private readonly busLinks = new Map<string, { link: BusLink; createdMs: number }>();
@@ -84,6 +88,7 @@ export class Cluster implements ClusterControl {
     readonly options: ClusterOptions,
   ) {
     this.election = new Failover(this);
+    this.handoff = new SlotHandoff(host.node, (to, id, slots, states) => this.send(to, 'handoff', { hid: id, hsl: slots, hst: states }));
   }
 
   get myself(): ClusterNode {
@@ -227,7 +232,28 @@ export class Cluster implements ClusterControl {
       case 'publishshard':
         this.host.pubsub.publishShard(m.ch!, m.msg!);
         return;
+      case 'handoff':
+        return this.onHandoff(sender, m);
+      case 'handoff-ack':
+        return this.handoff.acked(m.hid!, sender.id);
     }
+  }
+
+  /**
+   * Keys of slots another primary lost to this one (handoff.ts): merged when
+   * this node is the primary serving every slot of the batch, then
+   * acknowledged; otherwise ignored, and the sender retries with the owner.
+   */
+  private onHandoff(sender: ClusterNode, m: ClusterHeader): void {
+    const me = this.myself;
+    if (!me.isPrimary || !m.hsl!.every((slot) => this.state.ownerOf(slot) === me)) return;
+    const slots = new Set(m.hsl!);
+    const items = decodeStates(m.hst!, this.host.node.keyspace.count, (why) => this.log.warn({ from: sender.id, why }, 'Handoff state refused'));
+    this.host.replication.adopt(
+      items.filter(([db, key]) => db === 0 && slots.has(keyHashSlot(key))),
+      sender.id,
+    );
+    this.send(sender, 'handoff-ack', { hid: m.hid! });
   }
 
   /**
@@ -312,7 +338,7 @@ export class Cluster implements ClusterControl {
       this.log.warn({ newPrimary: sender.id }, 'Lost every slot: following the node that took them, merging my writes into it');
       this.becomeReplicaOf(sender);
     } else if (lost.length > 0) {
-      this.host.dropSlots(lost);
+      this.handoff.lost(lost);
     }
   }
 
@@ -364,6 +390,7 @@ export class Cluster implements ClusterControl {
     this.pingNodes(now);
     checkFailures(this, now);
     this.election.tick(now);
+    this.handoff.tick(this.state, now);
     this.afterChange();
   }
 

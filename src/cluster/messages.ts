@@ -1,5 +1,6 @@
 import { NODE_ID_RE } from './node.js';
 import { SLOT_COUNT } from './slots.js';
+import { ITEM_SLOTS } from '../replication/messages.js';
 
 /**
  * The cluster bus protocol (Redis's clusterMsg, carried by the Bus as
@@ -14,10 +15,11 @@ import { SLOT_COUNT } from './slots.js';
  *   auth-req, auth-ack a replica's request for a failover vote and a primary's vote
  *   mfstart            a replica asks its primary to start a manual failover
  */
-export type ClusterMessageType = 'ping' | 'pong' | 'meet' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publish' | 'publishshard';
+export type ClusterMessageType =
+  | 'ping' | 'pong' | 'meet' | 'fail' | 'update' | 'auth-req' | 'auth-ack' | 'mfstart' | 'publish' | 'publishshard' | 'handoff' | 'handoff-ack';
 
 export const MESSAGE_TYPES: readonly ClusterMessageType[] = [
-  'ping', 'pong', 'meet', 'fail', 'update', 'auth-req', 'auth-ack', 'mfstart', 'publish', 'publishshard',
+  'ping', 'pong', 'meet', 'fail', 'update', 'auth-req', 'auth-ack', 'mfstart', 'publish', 'publishshard', 'handoff', 'handoff-ack',
 ];
 
 /** What a node says about another in a ping/pong: [id, ip, port, cport, flags, pingSentMs, pongReceivedMs]. */
@@ -58,6 +60,10 @@ export interface ClusterHeader {
   /** publish / publishshard: the channel and the message. */
   ch?: string;
   msg?: string;
+  /** handoff: batch id, the slots it covers and the keys' states in replication's wire form; handoff-ack: the id. */
+  hid?: number;
+  hsl?: number[];
+  hst?: { o: string[]; s: unknown[] };
 }
 
 const MAX_GOSSIP = 64;
@@ -81,6 +87,17 @@ function isId(x: unknown): x is string {
 
 function isIp(x: unknown): x is string {
   return typeof x === 'string' && x.length <= 255 && !/[\s,@]/.test(x);
+}
+
+function isSlotList(x: unknown): x is number[] {
+  return Array.isArray(x) && x.length > 0 && x.length <= SLOT_COUNT && x.every((s) => isUint(s) && s < SLOT_COUNT);
+}
+
+/** The outer shape of replication's wire states (items are checked one by one when decoded). */
+function isWireStates(x: unknown): boolean {
+  if (x === null || typeof x !== 'object') return false;
+  const { o, s } = x as { o?: unknown; s?: unknown };
+  return Array.isArray(o) && o.length <= 4096 && o.every((v) => typeof v === 'string') && Array.isArray(s) && s.length % ITEM_SLOTS === 0;
 }
 
 function gossipProblem(g: unknown): string | null {
@@ -122,6 +139,10 @@ function bodyProblem(m: Record<string, unknown>): string | null {
     case 'publish':
     case 'publishshard':
       return typeof m.ch === 'string' && typeof m.msg === 'string' ? null : 'bad publish';
+    case 'handoff':
+      return isUint(m.hid) && isSlotList(m.hsl) && isWireStates(m.hst) ? null : 'bad handoff';
+    case 'handoff-ack':
+      return isUint(m.hid) ? null : 'bad handoff ack';
     default:
       return null;
   }

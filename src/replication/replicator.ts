@@ -481,19 +481,8 @@ export class Replicator {
     this.host.runAsCommand(() => {
       for (let i = 0; i < items.length; i++) {
         const [dbIndex, key, s] = items[i]!;
-        const bad = invalidState(s);
-        if (bad !== null) {
-          this.reject(`state of ${key}: ${bad}`, peer.label);
-          continue;
-        }
         const db = dbs[dbIndex]!;
-        let event: string | null;
-        try {
-          event = applyState(this.crdt, db, key, s);
-        } catch (err) {
-          this.reject(`state of ${key}: ${(err as Error).message}`, peer.label);
-          continue;
-        }
+        const event = this.mergeState(db, key, s, peer.label);
         if (event !== null) changed.set(told === undefined ? i : told.indexes[i]!, [db, key, event]);
       }
       const events = told?.events ?? null;
@@ -504,6 +493,39 @@ export class Replicator {
       for (const { item, name } of events) {
         const hit = changed.get(item);
         if (hit !== undefined) this.host.remoteWrite(hit[0], hit[1], name);
+      }
+    });
+  }
+
+  /** Merges one peer state; returns its keyspace event, or null when it changed nothing or was refused. */
+  private mergeState(db: Database, key: string, s: KeyState, from: string): string | null {
+    const bad = invalidState(s);
+    if (bad !== null) {
+      this.reject(`state of ${key}: ${bad}`, from);
+      return null;
+    }
+    try {
+      return applyState(this.crdt, db, key, s);
+    } catch (err) {
+      this.reject(`state of ${key}: ${(err as Error).message}`, from);
+      return null;
+    }
+  }
+
+  /**
+   * States of keys another shard's primary handed over (cluster/handoff.ts):
+   * merged, then logged as this node's own writes so that its replicas (which
+   * never talk to that node) receive them too.
+   */
+  adopt(items: KeyStateItem[], from: string): void {
+    const dbs = this.host.keyspace.all();
+    this.host.runAsCommand(() => {
+      for (const [dbIndex, key, s] of items) {
+        const db = dbs[dbIndex]!;
+        const event = this.mergeState(db, key, s, from);
+        if (event === null) continue;
+        this.host.remoteWrite(db, key, event);
+        this.changed(db, key, event);
       }
     });
   }
