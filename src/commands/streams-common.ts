@@ -1,6 +1,7 @@
 import type { Client } from '../server/client.js';
 import { SILENT_XGROUP_EVENT } from '../server/notify.js';
-import { StreamValue, type StreamEntry, type StreamLimits } from '../store/stream.js';
+import { StreamValue, type IdLane, type StreamEntry, type StreamLimits } from '../store/stream.js';
+import { keyHash } from '../replication/merkle.js';
 import { formatId, ID_MAX, ID_ZERO, parseStreamId, U64_MAX, type StreamId } from '../store/stream-id.js';
 import { Consumer, type ConsumerGroup } from '../store/stream-pel.js';
 import { readOfType, writeOfType } from './util.js';
@@ -13,6 +14,19 @@ export const ERR_INVALID_ID = 'ERR Invalid stream ID specified as stream command
 export function streamLimits(c: Client): StreamLimits {
   const config = c.server.config;
   return { maxBytes: config.int('stream-node-max-bytes'), maxEntries: config.int('stream-node-max-entries') };
+}
+
+/** Lanes of automatic IDs under replication (see IdLane): two replicas share one with probability 1/LANES. */
+const LANES = 1024n;
+let laneCache: { self: string; lane: IdLane } | null = null;
+
+/** This node's lane of automatic stream IDs; null on a stand-alone node (Redis's IDs). */
+export function idLane(c: Client): IdLane | null {
+  const r = c.server.replication;
+  if (r === null) return null;
+  const self = r.crdt.self;
+  if (laneCache?.self !== self) laneCache = { self, lane: { count: LANES, index: BigInt(keyHash(self)) % LANES } };
+  return laneCache.lane;
 }
 
 /** streamParseIDOrReply ("-" and "+" allowed). */

@@ -1,7 +1,7 @@
 import type { Client } from '../server/client.js';
 import { formatId, ID_MAX, parseStreamId, ID_ZERO } from '../store/stream-id.js';
 import {
-  collectRange, createStream, ERR_INVALID_ID, intervalArg, readStream, replyEntries, streamLimits, strictIdArg, writeStream,
+  collectRange, createStream, ERR_INVALID_ID, idLane, intervalArg, readStream, replyEntries, streamLimits, strictIdArg, writeStream,
 } from './streams-common.js';
 import { STREAM_GROUP_COMMANDS } from './streams-groups.js';
 import { STREAM_INFO_COMMANDS } from './streams-info.js';
@@ -33,7 +33,7 @@ function xaddCommand(c: Client, argv: string[]): void {
     s = createStream(c, key);
   }
   if (s.lastId === ID_MAX) return c.error('ERR The stream has exhausted the last possible ID, unable to add more items');
-  const id = s.nextId(args.id?.id ?? null, args.id?.seqGiven ?? true, c.server.nowMs());
+  const id = s.nextId(args.id?.id ?? null, args.id?.seqGiven ?? true, c.server.nowMs(), args.id === null ? idLane(c) : null);
   if (id === null) return c.error('ERR The ID specified in XADD is equal or smaller than the target stream top item');
   const fields = argv.slice(fieldPos);
   let total = 0;

@@ -1,4 +1,5 @@
 import type { ListMeta } from '../replication/list-crdt.js';
+import type { StreamMeta } from '../replication/stream-writes.js';
 import type { CounterRow } from './key-state.js';
 
 /**
@@ -22,6 +23,8 @@ export class KeyMeta {
   registersHash = 0;
   /** Lists: the sequence CRDT's elements (replication/list-crdt.ts). */
   list: ListMeta | null = null;
+  /** Streams: entry removals, groups, counters (replication/stream-writes.ts); elementsDigest holds its digest. */
+  stream: StreamMeta | null = null;
 
   constructor(
     /** Version: HLC timestamp, origin node id, generation (even: live). */

@@ -9,6 +9,8 @@ import { markRegisterMerged } from './hll-crdt.js';
 import { collectListTombs } from './list-crdt.js';
 import { isListElementEvent, listWritten, type ListStamps } from './list-writes.js';
 import { MerkleSummary, mixCounters, mixNumber, mixOrigin, mixString } from './merkle.js';
+import { isStreamElementEvent, streamWritten } from './stream-writes.js';
+import type { StreamValue } from '../store/stream.js';
 
 /** Where version timestamps come from (the node's HLC). */
 export interface StampSource {
@@ -82,6 +84,7 @@ export class KeyCrdt implements KeyCrdtHooks {
       if (EXPIRE_EVENTS.has(event)) this.bumpExpire(db, e);
       else if (isContainer(e)) this.containerWritten(db, e, event);
       else if (e.type === 'list') this.listWritten(db, e, event);
+      else if (e.type === 'stream') this.streamWritten(db, e, event);
       else if (event === 'pfadd') this.hllWritten(db, e);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
     }
@@ -132,6 +135,21 @@ export class KeyCrdt implements KeyCrdtHooks {
     const registered = this.continueVersion(db, e);
     listWritten(e.crdt!, e, event, whole, this.listStamps);
     collectListTombs(e.crdt!, this.collectedBefore);
+    this.redigest(db, e, registered);
+  }
+
+  /**
+   * A stream written by a command: stream commands keep its version (one
+   * the command created joins the bottom/revival version, as a hash) and
+   * become entry and group operations (stream-writes.ts); anything else
+   * (RESTORE, RENAME, COPY) is a new version of the whole stream.
+   */
+  private streamWritten(db: Database, e: Entry, event: string): void {
+    const fresh = e.crdt === null;
+    const whole = !isStreamElementEvent(event);
+    if (whole) this.restamp(db, e);
+    const registered = this.continueVersion(db, e);
+    streamWritten(e.crdt!, e.value as StreamValue, event, fresh && !whole, this);
     this.redigest(db, e, registered);
   }
 

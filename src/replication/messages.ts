@@ -182,7 +182,7 @@ export function stateShapeError(x: unknown): string | null {
   if (!isUint(s.ts) || typeof s.o !== 'string' || !isUint(s.g)) return 'bad version';
   if (((s.g as number) & 1) === 1) return s.d === undefined || isUint(s.d) ? null : 'bad delete stamp';
   if (typeof s.t !== 'string') return 'bad type';
-  const container = s.t === 'hash' || s.t === 'set' || s.t === 'zset' || s.t === 'list';
+  const container = s.t === 'hash' || s.t === 'set' || s.t === 'zset' || s.t === 'list' || s.t === 'stream';
   if (container ? !Array.isArray(s.v) : typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
   if (!isUint(s.x ?? 0) || !isUint(s.e ?? 0)) return 'bad expire';
   if (s.c !== undefined && (s.t !== 'string' || !listOf(s.c, isCounterRow))) return 'bad counters';

@@ -13,6 +13,8 @@ import type { Bytes, Entry, TypeName } from '../store/entry.js';
 import { joinHll, markRegisterMerged, registersHash } from './hll-crdt.js';
 import type { KeyCrdt } from './key-crdt.js';
 import { isCounterRow, isUint, stateShapeError } from './messages.js';
+import { encodeStream, loadStream, mergeStream, streamStateError } from './stream-writes.js';
+import { StreamValue } from '../store/stream.js';
 
 /**
  * Between the keyspace and the wire: a key's current CRDT state as a
@@ -45,6 +47,7 @@ function encodeValue(crdt: KeyCrdt, e: Entry, meta: KeyMeta): string | Uint8Arra
   if (e.type === 'string') return meta.counters !== null ? meta.base : (e.value as string | Buffer);
   if (isContainer(e)) return elementStates(meta, elementsOf(e, crdt.containers.limits));
   if (e.type === 'list') return elemStates(listMetaOf(meta)) as unknown as ElementState[];
+  if (e.type === 'stream') return encodeStream(meta, e.value as StreamValue) as unknown as ElementState[];
   const payload = createDumpPayload(e.type, e.value, false);
   if (payload === null) throw new Error(`no codec for type ${e.type}`);
   return payload;
@@ -68,6 +71,7 @@ export function invalidState(s: KeyState): string | null {
     if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
     if (s.t === 'hash' || s.t === 'set' || s.t === 'zset') return Array.isArray(s.v) && s.v.every(isElementState) ? null : 'bad elements';
     if (s.t === 'list') return Array.isArray(s.v) && s.v.every(isListElemState) ? null : 'bad list elements';
+    if (s.t === 'stream') return streamStateError(s.v);
     if (typeof s.v !== 'string' && !(s.v instanceof Uint8Array)) return 'bad value';
     if (s.t !== 'string' && (typeof s.v === 'string' || !verifyDumpPayload(Buffer.from(s.v.buffer, s.v.byteOffset, s.v.byteLength)))) return 'bad payload';
   }
@@ -168,6 +172,8 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
   }
   e.crdt = meta;
   meta.registersHash = 0;
+  // A stream replaced by another type leaves no stream state (nor its digest) behind.
+  if (meta.stream !== null && s.t !== 'stream') (meta.stream = null), (meta.elementsDigest = 0);
   if (s.h === 1) markRegisterMerged(meta, e.value as Bytes);
   if (isContainer(e)) {
     loadElements(meta, elementsOf(e, crdt.containers.limits), s.v as ElementState[], crdt.stampAbove(0));
@@ -176,6 +182,8 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
     meta.list = null;
     meta.elementsDigest = 0;
     mergeListElems(meta, e, s.v as unknown as ListElemState[], crdt.stampAbove(0), crdt.collectedBefore);
+  } else if (e.type === 'stream') {
+    loadStream(meta, e.value as StreamValue, s.v, crdt.stampAbove(0));
   }
   setExpireAt(db, e, s.e ?? 0);
   if (tomb !== undefined) crdt.tombstones[db.id]!.delete(key);
@@ -228,6 +236,11 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
     setExpireAt(db, e, s.e ?? 0);
     event = s.e === 0 ? 'persist' : 'expire';
   }
+  if (e.type === 'stream') {
+    if (mergeStream(meta, e.value as StreamValue, s.v, crdt.stampAbove(0), crdt.collectedBefore)) event = 'xadd';
+    if (event !== null) crdt.redigest(db, e, oldDigest);
+    return event;
+  }
   if (isContainer(e) || e.type === 'list') {
     if (mergeCollection(crdt, e, s)) event = MERGE_EVENTS[e.type]!;
     if (event !== null) crdt.redigest(db, e, oldDigest);
@@ -267,6 +280,8 @@ function decodeValue(crdt: KeyCrdt, s: KeyState): unknown {
   if (s.t === 'set') return new SetValue(s.ts % 0x7fffffff);
   if (s.t === 'zset') return new ZSetValue(s.ts % 0x7fffffff);
   if (s.t === 'list') return new QuickList();
+  // Entries and groups arrive as records (loadStream).
+  if (s.t === 'stream') return new StreamValue();
   const v = s.v as Uint8Array;
   const loaded = loadDumpPayload(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
   if (loaded === null || loaded.type !== s.t) throw new Error('undecodable payload');

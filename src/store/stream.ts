@@ -16,6 +16,9 @@ export interface StreamEntry {
   id: StreamId;
   fields: string[];
   deleted: boolean;
+  /** Under replication only: the HLC stamp and origin node of the XADD that wrote it (replication/stream-crdt.ts). */
+  ts?: number;
+  origin?: string;
 }
 
 /** The listpack bytes of an element (lpAppend: canonical integers are stored as integers). */
@@ -44,6 +47,24 @@ const LP_OVERHEAD = 7;
 /** Entry flags (STREAM_ITEM_FLAG_*). */
 export const FLAG_DELETED = 1;
 export const FLAG_SAMEFIELDS = 2;
+
+/**
+ * Automatic IDs of one replica under replication: sequence numbers
+ * congruent to `index` modulo `count`, so that replicas adding entries in
+ * the same millisecond pick different IDs (their streams merge by ID).
+ */
+export interface IdLane {
+  count: bigint;
+  index: bigint;
+}
+
+/** The first ID >= id in the lane (the sequence carries into the next millisecond when it would overflow). */
+function inLane(id: StreamId, lane: IdLane): StreamId {
+  const seq = id & U64_MAX;
+  const up = (lane.index - (seq % lane.count) + lane.count) % lane.count;
+  if (seq + up <= U64_MAX) return id + up;
+  return (id >> 64n) === U64_MAX ? ID_MAX : makeId((id >> 64n) + 1n, lane.index);
+}
 
 /** A macro node: what one listpack in Redis's rax holds. */
 export class StreamNode {
@@ -137,6 +158,12 @@ export class StreamValue {
   maxDeletedId: StreamId = ID_ZERO;
   entriesAdded = 0;
   readonly groups = new Map<string, ConsumerGroup>();
+  /**
+   * Under replication: the entries XDEL/XTRIM removed since the CRDT last
+   * looked (it turns them into observed removes). Null on a stand-alone
+   * node, which then pays nothing.
+   */
+  removedLog: StreamEntry[] | null = null;
 
   /**
    * streamAppendItem after the ID was chosen (see nextId): starts a new node
@@ -158,6 +185,26 @@ export class StreamValue {
     if (this.length === 1) this.firstId = id;
   }
 
+  /**
+   * Replaces every entry with `entries` (live, in ID order), packed into
+   * nodes as successive appends would: how a replica lays out a merged stream.
+   * Counters and IDs other than firstId are the caller's.
+   */
+  loadEntries(entries: readonly StreamEntry[], limits: StreamLimits): void {
+    this.nodes = [];
+    this.length = 0;
+    const added = this.entriesAdded;
+    const last = this.lastId;
+    for (const e of entries) {
+      this.append(e.id, e.fields, limits);
+      const tail = this.nodes[this.nodes.length - 1]!;
+      tail.entries[tail.entries.length - 1] = e;
+    }
+    this.entriesAdded = added;
+    this.lastId = last;
+    this.refreshFirstId();
+  }
+
   private tailFull(tail: StreamNode, fields: string[], limits: StreamLimits): boolean {
     let maxBytes = limits.maxBytes;
     if (maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE) maxBytes = LISTPACK_MAX_SIZE;
@@ -172,7 +219,7 @@ export class StreamValue {
    * ms, else 0), or automatic from the clock. Null when it would not be
    * greater than the last ID (or overflows).
    */
-  nextId(explicit: StreamId | null, seqGiven: boolean, nowMs: number): StreamId | null {
+  nextId(explicit: StreamId | null, seqGiven: boolean, nowMs: number, lane: IdLane | null = null): StreamId | null {
     let id: StreamId;
     if (explicit !== null) {
       if (seqGiven) id = explicit;
@@ -187,6 +234,7 @@ export class StreamValue {
         if (this.lastId === ID_MAX) return null;
         id = this.lastId + 1n; // streamIncrID: seq overflow carries into ms
       } else id = makeId(ms, 0n);
+      if (lane !== null) id = inLane(id, lane);
     }
     return id > this.lastId ? id : null;
   }
@@ -226,6 +274,7 @@ export class StreamValue {
     n.live--;
     n.deleted++;
     this.length--;
+    this.removedLog?.push(e);
     if (n.live === 0) this.nodes.splice(ni, 1);
     return true;
   }
@@ -281,6 +330,7 @@ export class StreamValue {
       const whole = args.strategy === 'maxlen' ? this.length - n.live >= args.maxlen : n.lastId < args.minid;
       if (whole) {
         this.nodes.shift();
+        if (this.removedLog !== null) for (const e of n.entries) if (!e.deleted) this.removedLog.push(e);
         this.length -= n.live;
         deleted += n.live;
         continue;
@@ -303,6 +353,7 @@ export class StreamValue {
       n.live--;
       n.deleted++;
       this.length--;
+      this.removedLog?.push(e);
       count++;
     }
     return count;
