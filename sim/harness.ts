@@ -1,6 +1,7 @@
 import { SimCluster, type Life } from './cluster.js';
-import { drawFaultPlan, type FaultPlan, Scheduler, seededRandom, SimNetwork } from './runtime/index.js';
-import { checkCounters, checkExpired, checkMerkle, checkRegisters, viewOf, Workload } from './workload.js';
+import { DurabilityProbe, mayLose } from './durability.js';
+import { type DiskPlan, drawDiskPlan, drawFaultPlan, type FaultPlan, Scheduler, seededRandom, SimNetwork } from './runtime/index.js';
+import { checkCounters, checkExpired, checkMerkle, checkRegisters, type MayLose, viewOf, Workload } from './workload.js';
 
 /**
  * One simulator run from one seed: a safety phase (client traffic with the
@@ -17,6 +18,8 @@ export interface SimParams {
   livenessMs: number;
   opIntervalMs: number;
   plan: FaultPlan;
+  /** appendfsync, what crashes do to disks, and whether the isolate-then-crash probe runs. */
+  disk: DiskPlan;
 }
 
 export interface SimResult {
@@ -40,25 +43,30 @@ export function drawParams(seed: number): SimParams {
     livenessMs: 60_000,
     opIntervalMs: 2 + r.int(15),
     plan: drawFaultPlan(seededRandom(seed, 'plan')),
+    disk: drawDiskPlan(seededRandom(seed, 'disk-plan')),
   };
 }
 
 export async function runSeed(params: SimParams): Promise<SimResult> {
   const scheduler = new Scheduler();
   const network = new SimNetwork(scheduler, seededRandom(params.seed, 'network'));
-  const cluster = new SimCluster(scheduler, network, params.seed, params.nodes, params.plan, seededRandom(params.seed, 'faults'));
-  const workload = new Workload(seededRandom(params.seed, 'workload'));
+  const cluster = new SimCluster(scheduler, network, params.seed, params.nodes, params.plan, seededRandom(params.seed, 'faults'), params.disk);
+  const workload = new Workload(seededRandom(params.seed, 'workload'), () => scheduler.nowMs);
+  const probe = new DurabilityProbe(scheduler, network, cluster, seededRandom(params.seed, 'probe'));
   await cluster.startAll();
   await scheduler.runUntilAsync(scheduler.nowMs + 1000);
   cluster.injector.start();
+  if (params.disk.probe) probe.start(params.safetyMs);
   const traffic = trafficLoop(scheduler, cluster, workload, params.opIntervalMs);
   await scheduler.runUntilAsync(scheduler.nowMs + params.safetyMs);
   traffic.stop();
   cluster.injector.healAll();
+  await probe.finish();
   const convergedAfterMs = await settle(scheduler, cluster, params.livenessMs);
-  const failures = [...workload.failures];
+  const failures = [...workload.failures, ...cluster.startFailures];
+  const excused = mayLose(cluster, params.disk);
   if (convergedAfterMs === null) failures.push(`no convergence within ${params.livenessMs} ms of healing: ${divergence(cluster.running())}`);
-  else failures.push(...judge(cluster, workload));
+  else failures.push(...judge(cluster, workload, excused), ...probe.check(cluster.running(), excused));
   if (convergedAfterMs !== null && !(await tombstonesCollected(scheduler, cluster, params.livenessMs))) {
     failures.push(`tombstones still held ${params.livenessMs} ms after convergence: ${cluster.running().map((l) => tombstoneCount(l)).join(',')}`);
   }
@@ -72,7 +80,15 @@ export async function runSeed(params: SimParams): Promise<SimResult> {
     lives: cluster.lives.length,
     convergedAfterMs,
     network: { ...network.counters() },
-    faults: { ...cluster.injector.counters() },
+    faults: {
+      ...cluster.injector.counters(),
+      ...cluster.disk,
+      aofRewrites: cluster.lives.reduce((n, l) => n + (l.server.persistence?.info.aofRewrites ?? 0), 0),
+      snapshots: cluster.lives.reduce((n, l) => n + (l.server.persistence?.info.rdbSaves ?? 0), 0),
+      probes: probe.ran ? 1 : 0,
+      probeWrites: probe.writes.length,
+      probeWritesPromised: probe.required(excused),
+    },
   };
 }
 
@@ -125,8 +141,7 @@ function divergence(lives: Life[]): string {
   return '';
 }
 
-function judge(cluster: SimCluster, workload: Workload): string[] {
-  const crashed = new Set(cluster.lives.filter((l) => l.crashed).map((l) => l.index));
+function judge(cluster: SimCluster, workload: Workload, crashed: MayLose): string[] {
   const final = cluster.running()[0]!;
   const merkle = cluster.running().flatMap((l) => checkMerkle(l));
   return [...checkRegisters(workload, final, crashed), ...checkCounters(workload, final, crashed), ...workload.containers.check(final, crashed), ...workload.lists.check(final, crashed), ...merkle];

@@ -4,6 +4,7 @@ import type { SetValue } from '../src/store/set.js';
 import type { ZSetValue } from '../src/store/zset.js';
 import { ReplyError } from './client.js';
 import type { Life } from './cluster.js';
+import type { MayLose } from './workload.js';
 
 /**
  * Hash and set traffic: HSET/HDEL on a few fields, HINCRBY on counter
@@ -21,12 +22,15 @@ const MEMBERS = 6;
 export class ContainerWorkload {
   readonly failures: string[] = [];
   /** Acknowledged HINCRBY amounts per "key/field", and which life acknowledged them. */
-  private readonly increments: { id: string; amount: number; life: number }[] = [];
+  private readonly increments: { id: string; amount: number; life: number; at: number }[] = [];
   /** Every "key/element" a client was acknowledged writing (value for fields). */
   private readonly written = new Map<string, Set<string>>();
   private nextValue = 0;
 
-  constructor(private readonly random: Random) {}
+  constructor(
+    private readonly random: Random,
+    private readonly now: () => number = () => 0,
+  ) {}
 
   step(life: Life): void {
     const r = this.random.next();
@@ -72,11 +76,11 @@ export class ContainerWorkload {
   private incr(life: Life, command: 'HINCRBY' | 'ZINCRBY', key: string, element: string): void {
     const amount = 1 + this.random.int(9);
     const args = command === 'HINCRBY' ? [command, key, element, String(amount)] : [command, key, String(amount), element];
-    if (this.call(life, args)) this.increments.push({ id: `${key}/${element}`, amount, life: life.index });
+    if (this.call(life, args)) this.increments.push({ id: `${key}/${element}`, amount, life: life.index, at: this.now() });
   }
 
   /** Checks the converged state of one node. */
-  check(final: Life, crashedLives: Set<number>): string[] {
+  check(final: Life, crashedLives: MayLose): string[] {
     const out = [...this.failures];
     const db = final.server.keyspace.db(0);
     for (const e of db.entries()) {
@@ -99,10 +103,10 @@ export class ContainerWorkload {
     if (this.written.get(id)?.has(value) !== true) out.push(`${id} holds ${JSON.stringify(value)}, which no client wrote`);
   }
 
-  private checkCounter(final: Life, key: string, field: string, crashedLives: Set<number>): string[] {
+  private checkCounter(final: Life, key: string, field: string, crashedLives: MayLose): string[] {
     const ops = this.increments.filter((o) => o.id === `${key}/${field}`);
     const total = ops.reduce((n, o) => n + o.amount, 0);
-    const sure = ops.filter((o) => !crashedLives.has(o.life)).reduce((n, o) => n + o.amount, 0);
+    const sure = ops.filter((o) => !crashedLives.has(o.life, o.at)).reduce((n, o) => n + o.amount, 0);
     const e = final.server.keyspace.db(0).keys.get(key);
     const value = e === undefined ? 0 : e.type === 'zset' ? ((e.value as ZSetValue).score(field) ?? 0) : Number((e.value as HashValue).get(field) ?? '0');
     return value < sure || value > total ? [`${key}/${field}: ${value}, acknowledged ${sure} (${total} counting crashed nodes)`] : [];

@@ -24,3 +24,5 @@ export {
 export { simRuntime, SimTransport, type SimRuntime, type SimRuntimeOptions } from './sim-runtime.js';
 export { MemDisk } from './mem-disk.js';
 export { deriveSeed, seededRandom } from './seed.js';
+export { type CrashKind, type CrashLoss } from './mem-disk.js';
+export { countCrash, drawCrashKind, drawDiskPlan, emptyDiskCounters, type DiskCounters, type DiskPlan } from './disk-faults.js';
