@@ -65,6 +65,7 @@ export class Persistence {
   private job: Job | null = null;
   private scheduled: JobKind | null = null;
   private unsynced = false;
+  /** Monotonic ms of the last everysec fsync. */
   private lastFsyncMs = 0;
   private tick: TimerHandle | null = null;
   private dirtyAtLastSave = 0;
@@ -381,10 +382,12 @@ export class Persistence {
 
   private cron(): void {
     const now = this.server.now();
-    if (this.unsynced && this.aof !== null && now - this.lastFsyncMs >= 1000 && this.server.config.get('appendfsync') === 'everysec') {
+    // The everysec window is measured on the monotonic clock: a wall-clock jump must not stretch it.
+    const mono = this.server.runtime.clock.monotonicMs();
+    if (this.unsynced && this.aof !== null && mono - this.lastFsyncMs >= 1000 && this.server.config.get('appendfsync') === 'everysec') {
       this.disk.fsync(this.aof.handle);
       this.unsynced = false;
-      this.lastFsyncMs = now;
+      this.lastFsyncMs = mono;
     }
     if (this.job !== null) return;
     if (this.scheduled !== null) {
