@@ -140,12 +140,21 @@ export class PubSub {
     return this.tables[SubKind.Key].size !== 0;
   }
 
-  /** A key changed: ["kmessage", pattern, key, event] to each KSUB pattern matching it. */
+  /**
+   * A key changed: ["kmessage", pattern, key, event] to each KSUB pattern
+   * matching it. Runs on every write while any KSUB exists, so it allocates
+   * nothing unless a pattern matches, and a pattern's literal prefix (up to
+   * its first glob character) rules most keys out without a glob match.
+   */
   publishKeyEvent(key: string, event: string): void {
-    for (const [pattern, clients] of [...this.tables[SubKind.Key]]) {
-      if (!globMatch(pattern, key)) continue;
-      for (const c of [...clients]) this.deliver(c, 'kmessage', pattern, key, event);
+    let matched: [string, Set<Client>][] | null = null;
+    for (const entry of this.tables[SubKind.Key]) {
+      const pattern = entry[0];
+      if (!key.startsWith(literalPrefix(pattern)) || !globMatch(pattern, key)) continue;
+      (matched ??= []).push(entry);
     }
+    if (matched === null) return;
+    for (const [pattern, clients] of matched) for (const c of [...clients]) this.deliver(c, 'kmessage', pattern, key, event);
   }
 
   private deliver(c: Client, word: string, pattern: string | null, channel: string, message: string): void {
@@ -174,4 +183,18 @@ export class PubSub {
   get patternCount(): number {
     return this.tables[SubKind.Pattern].size;
   }
+}
+
+/** Literal prefixes of glob patterns, cached (a pattern is matched against every written key). */
+const PREFIXES = new Map<string, string>();
+const MAX_CACHED_PREFIXES = 4096;
+
+function literalPrefix(pattern: string): string {
+  let prefix = PREFIXES.get(pattern);
+  if (prefix !== undefined) return prefix;
+  const glob = pattern.search(/[*?[\\]/);
+  prefix = glob === -1 ? pattern : pattern.slice(0, glob);
+  if (PREFIXES.size >= MAX_CACHED_PREFIXES) PREFIXES.clear();
+  PREFIXES.set(pattern, prefix);
+  return prefix;
 }
