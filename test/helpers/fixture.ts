@@ -47,6 +47,7 @@ function lazyCaller(name: string, resp: 2 | 3, open: () => Promise<Send>): Calle
 
 /** The three client kinds every command is checked with, in the order `each` runs them. */
 function makeCallers(live: Live): [io: Caller, resp2: Caller, resp3: Caller] {
+  // ioredis 6 speaks RESP3 on the wire (HELLO 3) but hands replies back in RESP2 shapes (maps as flat arrays), which is what `resp` describes.
   const io = lazyCaller('ioredis', 2, async () => {
     const r = live().ioredis();
     return ([cmd, ...rest]) => r.call(String(cmd), ...rest.map(wire));
