@@ -105,16 +105,16 @@ export class PubSub {
   /** PUBLISH on this node: channel subscribers, then pattern subscribers; returns how many received it. */
   publish(channel: string, message: string): number {
     let receivers = 0;
+    // No copies: a client closed by its output limit mid-delivery leaves the set, which iteration tolerates (deliver skips closed ones).
     const direct = this.tables[SubKind.Channel].get(channel);
     if (direct !== undefined) {
-      for (const c of [...direct]) {
+      for (const c of direct) {
         this.deliver(c, 'message', null, channel, message);
         receivers++;
       }
     }
-    for (const [pattern, clients] of [...this.tables[SubKind.Pattern]]) {
-      if (!globMatch(pattern, channel)) continue;
-      for (const c of [...clients]) {
+    for (const [pattern, clients] of this.matchingPatterns(SubKind.Pattern, channel)) {
+      for (const c of clients) {
         this.deliver(c, 'pmessage', pattern, channel, message);
         receivers++;
       }
@@ -126,8 +126,9 @@ export class PubSub {
   publishShard(channel: string, message: string): number {
     const clients = this.tables[SubKind.Shard].get(channel);
     if (clients === undefined) return 0;
-    for (const c of [...clients]) this.deliver(c, 'smessage', null, channel, message);
-    return clients.size;
+    const receivers = clients.size;
+    for (const c of clients) this.deliver(c, 'smessage', null, channel, message);
+    return receivers;
   }
 
   /** Whether anyone is subscribed to a channel or pattern (cluster-side publishers skip their work otherwise). */
@@ -147,14 +148,23 @@ export class PubSub {
    * its first glob character) rules most keys out without a glob match.
    */
   publishKeyEvent(key: string, event: string): void {
-    let matched: [string, Set<Client>][] | null = null;
-    for (const entry of this.tables[SubKind.Key]) {
-      const pattern = entry[0];
-      if (!key.startsWith(literalPrefix(pattern)) || !globMatch(pattern, key)) continue;
-      (matched ??= []).push(entry);
+    for (const [pattern, clients] of this.matchingPatterns(SubKind.Key, key)) {
+      for (const c of clients) this.deliver(c, 'kmessage', pattern, key, event);
     }
-    if (matched === null) return;
-    for (const [pattern, clients] of matched) for (const c of [...clients]) this.deliver(c, 'kmessage', pattern, key, event);
+  }
+
+  /**
+   * The patterns of a kind (PSUBSCRIBE, KSUB) matching a channel or key.
+   * Allocates nothing when none matches, and a pattern's literal prefix (up
+   * to its first glob character) rules most names out before a glob match.
+   */
+  private matchingPatterns(kind: SubKind.Pattern | SubKind.Key, name: string): readonly [string, Set<Client>][] {
+    let matched: [string, Set<Client>][] | null = null;
+    for (const entry of this.tables[kind]) {
+      const pattern = entry[0];
+      if (name.startsWith(literalPrefix(pattern)) && globMatch(pattern, name)) (matched ??= []).push(entry);
+    }
+    return matched ?? NO_MATCHES;
   }
 
   private deliver(c: Client, word: string, pattern: string | null, channel: string, message: string): void {
@@ -184,6 +194,8 @@ export class PubSub {
     return this.tables[SubKind.Pattern].size;
   }
 }
+
+const NO_MATCHES: readonly [string, Set<Client>][] = [];
 
 /** Literal prefixes of glob patterns, cached (a pattern is matched against every written key). */
 const PREFIXES = new Map<string, string>();
