@@ -10,6 +10,8 @@ import { PersistenceError } from './record.js';
 
 /** Keys a background snapshot visits per event-loop turn: small enough that clients barely notice. */
 const KEYS_PER_STEP = 2000;
+const EMPTY = Buffer.alloc(0);
+
 /** How often the persistence cron runs (everysec fsync, save points, auto rewrite). */
 const TICK_MS = 100;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long. */
@@ -65,13 +67,16 @@ export class Persistence {
   private job: Job | null = null;
   private scheduled: JobKind | null = null;
   private unsynced = false;
+  /** Records a failed append could not write (retried first by the next write or cron tick) and why it failed. */
+  private unwritten: Buffer | null = null;
+  private writeError: string | null = null;
   /** Monotonic ms of the last everysec fsync. */
   private lastFsyncMs = 0;
   private tick: TimerHandle | null = null;
   private dirtyAtLastSave = 0;
   readonly info = {
     rdbSaves: 0, rdbLastBgsaveOk: true, rdbLastBgsaveTimeSec: -1, lastBgsaveFailSec: 0,
-    aofRewrites: 0, aofLastRewriteOk: true, aofLastRewriteTimeSec: -1, aofLastWriteOk: true,
+    aofRewrites: 0, aofLastRewriteOk: true, aofLastRewriteTimeSec: -1,
     loadedKeys: 0, expiredOnLoad: 0,
   };
 
@@ -139,21 +144,34 @@ export class Persistence {
   }
 
   private write(data: Buffer): void {
-    this.job?.checkpoint.live(data);
+    if (data.length > 0) this.job?.checkpoint.live(data);
     const aof = this.aof;
     if (aof === null) return;
+    // Records a failed append left behind go first: dropping them would leave a hole in the log.
+    const out = this.unwritten === null ? data : Buffer.concat([this.unwritten, data]);
+    if (out.length === 0) return;
     try {
-      this.disk.append(aof.handle, data);
-      aof.bytes += data.length;
+      this.disk.append(aof.handle, out);
+      aof.bytes += out.length;
       if (this.server.config.get('appendfsync') === 'always') this.disk.fsync(aof.handle);
       else this.unsynced = true;
-      this.info.aofLastWriteOk = true;
+      this.unwritten = null;
+      this.writeError = null;
     } catch (err) {
-      this.info.aofLastWriteOk = false;
+      this.unwritten = out;
+      this.writeError = (err as Error).message;
       this.server.log.error({ err }, 'Error writing to the AOF file');
       // Under always an acknowledged write must be on disk: like Redis, stop rather than reply.
       if (this.server.config.get('appendfsync') === 'always') throw err;
     }
+  }
+
+  /**
+   * Set while the log cannot be written (flushAppendOnlyFile's error state):
+   * write commands get -MISCONF until a retry (each cron tick) succeeds.
+   */
+  get writeRefusal(): string | null {
+    return this.writeError === null ? null : `MISCONF Errors writing to the AOF file: ${this.writeError}`;
   }
 
   // ---- startup ---------------------------------------------------------------
@@ -384,6 +402,7 @@ export class Persistence {
     const now = this.server.now();
     // The everysec window is measured on the monotonic clock: a wall-clock jump must not stretch it.
     const mono = this.server.runtime.clock.monotonicMs();
+    if (this.unwritten !== null) this.write(EMPTY);
     if (this.unsynced && this.aof !== null && mono - this.lastFsyncMs >= 1000 && this.server.config.get('appendfsync') === 'everysec') {
       this.disk.fsync(this.aof.handle);
       this.unsynced = false;
@@ -442,7 +461,7 @@ export class Persistence {
       ['aof_enabled', this.server.config.bool('appendonly') ? 1 : 0], ['aof_rewrite_in_progress', running('rewrite')],
       ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0], ['aof_last_rewrite_time_sec', i.aofLastRewriteTimeSec],
       ['aof_current_rewrite_time_sec', job?.kind === 'rewrite' ? sinceStart : -1], ['aof_last_bgrewrite_status', i.aofLastRewriteOk ? 'ok' : 'err'],
-      ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', i.aofLastWriteOk ? 'ok' : 'err'],
+      ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', this.writeError === null ? 'ok' : 'err'],
       ['aof_last_cow_size', 0], ['module_fork_in_progress', 0], ['module_fork_last_cow_size', 0],
       ...(aof === null ? [] : ([['aof_current_size', aof.bytes], ['aof_base_size', aof.baseBytes], ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
         ['aof_buffer_length', 0], ['aof_pending_bio_fsync', 0], ['aof_delayed_fsync', 0]] as [string, number][])),

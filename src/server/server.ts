@@ -391,6 +391,13 @@ export class Server implements KeyspaceListener {
       this.reject(c, cmd, ERR_OOM);
       return;
     }
+    if ((cmd.flagBits & FLAG.write) !== 0 || (c.multi !== null && cmd.fullName === 'exec' && (c.multi.flagBits & FLAG.write) !== 0)) {
+      const refusal = this.persistence?.writeRefusal ?? null;
+      if (refusal !== null) {
+        this.reject(c, cmd, refusal);
+        return;
+      }
+    }
     if (this.pauseKind !== null && this.shouldPause(c, cmd)) {
       c.paused = true;
       c.deferredCommand = argv;

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { configFrom, createNode, startNode } from '../../src/node.js';
+import { realRuntime } from '../../src/runtime/index.js';
+import { eventually } from '../helpers/processes.js';
+
+/**
+ * A log that cannot be written (disk full, I/O error) under everysec: write
+ * commands get Redis's -MISCONF while reads go on, nothing that was already
+ * acknowledged is dropped from the log, and writes resume once appending works
+ * again (the cron retries the held records first).
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-aof-err-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function start(failing: { on: boolean }) {
+  const runtime = realRuntime();
+  const disk = runtime.disk;
+  const append = disk.append.bind(disk);
+  disk.append = (handle, data) => {
+    if (failing.on) throw new Error('No space left on device');
+    append(handle, data);
+  };
+  const config = configFrom([['port', '0'], ['bind', '127.0.0.1'], ['dir', dir], ['appendonly', 'yes'], ['appendfsync', 'everysec']]);
+  const server = createNode({ runtime, config, log: silentLogger() });
+  await startNode(server);
+  return { server, client: new Redis({ port: server.port, host: '127.0.0.1', maxRetriesPerRequest: 0 }) };
+}
+
+describe('AOF write errors', () => {
+  it('refuse writes with -MISCONF, keep the held records and resume', async () => {
+    const failing = { on: false };
+    const { server, client } = await start(failing);
+    await client.set('before', '1');
+    failing.on = true;
+    // The write whose append fails was already answered (everysec, as Redis); the next ones are refused.
+    await client.set('during', '2');
+    await expect(client.set('refused', '3')).rejects.toThrow('MISCONF Errors writing to the AOF file: No space left on device');
+    expect(await client.get('before')).toBe('1');
+    expect(await client.info('persistence')).toContain('aof_last_write_status:err');
+    failing.on = false;
+    await eventually('writes accepted again', async () => ((await client.set('after', '4').catch(() => null)) === 'OK' ? null : 'still refused'));
+    client.disconnect();
+    await server.stop();
+
+    const again = await start({ on: false });
+    expect(await again.client.mget('before', 'during', 'refused', 'after')).toEqual(['1', '2', null, '4']);
+    again.client.disconnect();
+    await again.server.stop();
+  });
+});
