@@ -243,7 +243,8 @@ export class Replicator {
     if (cached !== null && cached.first === first && cached.maxLast === maxLast) return cached;
     const itemOf = new Map<object, number>();
     const items: KeyStateItem[] = [];
-    const events: ItemEvent[] = [];
+    /** Flat [item, event name] pairs, the wire form itself (no per-write objects). */
+    const events: unknown[] = [];
     let bytes = 0;
     let seq = first;
     // Past the size bounds only to finish an atomic unit, or one whose writes the states shipped already show.
@@ -265,7 +266,7 @@ export class Replicator {
         if (unitSeq !== undefined && unitSeq > seq) mustReach = Math.max(mustReach, this.log.unitEnd(unitSeq));
       }
       // Every write's event, in log order: peers replay them to their subscribers (one state may carry several).
-      events.push({ item, name: this.log.eventAt(seq) });
+      events.push(item, this.log.eventAt(seq));
     }
     this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items, events) };
     return this.batchCache;

@@ -32,7 +32,8 @@ export interface ItemEvent {
   name: string;
 }
 
-export function encodeStates(items: readonly KeyStateItem[], events?: readonly ItemEvent[]): WireStates {
+/** `events`: the writes' events already in wire form, flat [item index, event name] pairs (deltas only). */
+export function encodeStates(items: readonly KeyStateItem[], events?: unknown[]): WireStates {
   const o: string[] = [];
   const index = new Map<string, number>();
   const s: unknown[] = new Array(items.length * ITEM_SLOTS);
@@ -56,10 +57,7 @@ export function encodeStates(items: readonly KeyStateItem[], events?: readonly I
     s[at++] = dead ? 0 : (st.e ?? 0);
     s[at++] = st.c ?? null;
   }
-  if (events === undefined) return { o, s };
-  const ev: unknown[] = [];
-  for (const { item, name } of events) ev.push(item, name);
-  return { o, s, ev };
+  return events === undefined ? { o, s } : { o, s, ev: events };
 }
 
 /**
