@@ -73,6 +73,7 @@ class HandleSocket implements StreamSocket {
   readonly localPort: number | undefined;
   /** Bytes handed to the kernel asynchronously and not yet confirmed. */
   writableLength = 0;
+  readonly deferWrites = true;
   private onData: ((chunk: Buffer) => void) | null = null;
   private readonly closeListeners: (() => void)[] = [];
   private readonly drainListeners: (() => void)[] = [];

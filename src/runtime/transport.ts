@@ -20,6 +20,14 @@ export interface StreamSocket {
   pause(): void;
   resume(): void;
   setNoDelay?(noDelay?: boolean): void;
+  /**
+   * True where reads of many connections arrive in one I/O round (a real
+   * event loop): the server then holds replies until the round ends and
+   * writes them in one burst (Server.flushLater). Absent or false: replies
+   * are written as soon as the input is processed (the simulator's
+   * in-process sockets, whose callers read the reply synchronously).
+   */
+  readonly deferWrites?: boolean;
   /** The chunk is only valid during the call: its memory may be reused for the next read. */
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'close', listener: () => void): this;

@@ -163,8 +163,12 @@ export class Client {
       }
       this.server.call(this, this.parser.command);
     }
-    this.flush();
+    if (this.socket.deferWrites === true) this.server.flushLater(this);
+    else this.flush();
   }
+
+  /** Queued for the server's end-of-I/O flush (Server.flushLater). */
+  flushQueued = false;
 
   /** Sends buffered replies; honours CLIENT REPLY OFF/SKIP and closes after QUIT. */
   flush(): void {
