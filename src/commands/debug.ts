@@ -1,6 +1,7 @@
 import { importRdbFile, RdbImportError } from '../persistence/rdb-import.js';
 import type { Client } from '../server/client.js';
 import { CODECS } from '../store/values.js';
+import { ACCESS_EPOCH_MS, idleSec } from '../store/entry.js';
 import { replyHelp } from './help.js';
 import { estimateSize } from './memory.js';
 import type { CommandSpec } from './types.js';
@@ -57,10 +58,11 @@ function debugObject(c: Client, key: string): void {
   if (e === undefined) return c.error(ERR.noSuchKey);
   const now = c.server.now();
   const encoding = CODECS[e.type]?.encoding(e.value) ?? 'unknown';
-  const lru = Math.floor(e.accessedAt / 1000) & 0xffffff;
+  // Redis's LRU clock: Unix seconds in 24 bits.
+  const lru = (e.accessedSec + ACCESS_EPOCH_MS / 1000) & 0xffffff;
   c.reply.status(
     `Value at:0x0 refcount:1 encoding:${encoding} serializedlength:${estimateSize(e.value, 0)} ` +
-      `lru:${lru} lru_seconds_idle:${Math.floor((now - e.accessedAt) / 1000)}`,
+      `lru:${lru} lru_seconds_idle:${idleSec(e, now)}`,
   );
 }
 

@@ -1,6 +1,6 @@
 import type { Client } from '../server/client.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
-import type { Entry } from '../store/entry.js';
+import { accessSec, type Entry } from '../store/entry.js';
 import { keyAt, lfuPolicy } from './keys-common.js';
 import type { CommandSpec } from './types.js';
 import { ERR, isArg, lookupRead, lookupWrite, parseInteger } from './util.js';
@@ -62,9 +62,9 @@ function applyAccessHints(c: Client, e: Entry, o: RestoreOptions): void {
   if (o.freq >= 0) {
     if (!lfu) return;
     e.lfu = o.freq;
-    e.accessedAt = now;
+    e.accessedSec = accessSec(now);
   } else if (o.idleSec >= 0 && !lfu) {
-    e.accessedAt = now - o.idleSec * 1000;
+    e.accessedSec = accessSec(now - o.idleSec * 1000);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Client } from '../server/client.js';
-import type { Entry } from '../store/entry.js';
+import { idleSec, type Entry } from '../store/entry.js';
 import { codecFor } from '../store/values.js';
 import { replyHelp } from './help.js';
 import { keyAt, lfuPolicy } from './keys-common.js';
@@ -36,7 +36,7 @@ const REPORTS: Record<string, (c: Client, e: Entry) => void> = {
   refcount: (c, e) => c.reply.int(codecFor(e.type)?.refcount(e.value, sharedIntegers(c)) ?? 1),
   idletime(c, e) {
     if (lfuPolicy(c)) return c.error(ERR_LFU_SELECTED);
-    c.reply.int(Math.max(0, Math.floor((c.server.nowMs() - e.accessedAt) / 1000)));
+    c.reply.int(idleSec(e, c.server.nowMs()));
   },
   freq(c, e) {
     if (!lfuPolicy(c)) return c.error(ERR_LFU_NOT_SELECTED);

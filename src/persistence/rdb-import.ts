@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import type { Disk } from '../runtime/disk.js';
 import { crc64Bytes } from '../store/crc64.js';
 import type { Database } from '../store/database.js';
-import type { Entry, TypeName } from '../store/entry.js';
+import { accessSec, type Entry, type TypeName } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { isRdbObjectType, RDB_OPCODE, RDB_TYPE, RDB_VERSION, RdbFormatError, RdbReader } from '../store/rdb.js';
 import { RDB_LOADERS } from '../store/values.js';
@@ -285,7 +285,7 @@ function applyAccessHints(db: Database, e: Entry, k: ImportedKey, now: number): 
   if (db.lfuEnabled) {
     if (k.freq >= 0) e.lfu = k.freq;
   } else if (k.idleSec >= 0) {
-    e.accessedAt = now - k.idleSec * 1000;
+    e.accessedSec = accessSec(now - k.idleSec * 1000);
   }
 }
 

@@ -1,6 +1,6 @@
 import { entryBytes } from '../commands/memory.js';
 import type { Database } from '../store/database.js';
-import type { Entry } from '../store/entry.js';
+import { idleSec, type Entry } from '../store/entry.js';
 import type { Server } from './server.js';
 
 /**
@@ -69,7 +69,7 @@ export class Evictor {
     const now = this.server.nowMs();
     switch (kind) {
       case 'lru':
-        return now - e.accessedAt;
+        return idleSec(e, now);
       case 'lfu':
         return 255 - db.frequency(e);
       case 'ttl':

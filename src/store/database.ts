@@ -1,6 +1,6 @@
 import type { SlotKeys } from '../cluster/slot-keys.js';
 import { Dict, type DictNode } from './dict.js';
-import { Entry, type Bytes, type TypeName } from './entry.js';
+import { accessSec, Entry, type Bytes, type TypeName } from './entry.js';
 import { lfuDecayed, lfuIncremented } from './lfu.js';
 
 /** What the keyspace tells the rest of the node (WATCH, notifications, replication, stats). */
@@ -36,6 +36,7 @@ export interface KeyCrdtHooks {
 
 class ExpireNode implements DictNode<ExpireNode> {
   next: ExpireNode | null = null;
+  hash = 0;
   constructor(
     public key: string,
     public entry: Entry,
@@ -115,19 +116,19 @@ export class Database {
 
   /** Records an access: the LFU counter (decay, then maybe +1) and the access time (LRU). */
   touch(e: Entry): void {
-    const now = this.clock.nowMs();
+    const now = accessSec(this.clock.nowMs());
     if (!this.lfuEnabled) {
-      e.accessedAt = now;
+      e.accessedSec = now;
       return;
     }
-    const counter = lfuDecayed(e.lfu, e.accessedAt, now, this.lfuDecayMinutes);
+    const counter = lfuDecayed(e.lfu, e.accessedSec, now, this.lfuDecayMinutes);
     e.lfu = lfuIncremented(counter, this.lfuLogFactor, this.nextRandom());
-    e.accessedAt = now;
+    e.accessedSec = now;
   }
 
   /** The LFU counter as OBJECT FREQ reports it (decayed, not stored). */
   frequency(e: Entry): number {
-    return lfuDecayed(e.lfu, e.accessedAt, this.clock.nowMs(), this.lfuDecayMinutes);
+    return lfuDecayed(e.lfu, e.accessedSec, accessSec(this.clock.nowMs()), this.lfuDecayMinutes);
   }
 
   /** A uniform draw in [0, 1) (xorshift32). */
@@ -173,7 +174,7 @@ export class Database {
     if (e === undefined) return this.add(key, type, value);
     e.type = type;
     e.value = value;
-    e.accessedAt = this.clock.nowMs();
+    e.accessedSec = accessSec(this.clock.nowMs());
     if (!keepTtl && e.expireAt !== 0) this.removeExpire(e);
     return e;
   }

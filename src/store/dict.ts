@@ -12,6 +12,12 @@
 export interface DictNode<N> {
   key: string;
   next: N | null;
+  /**
+   * The dict's hash of key (int32, set by the dict on insert). Compared before
+   * the key itself: on a large table a chain neighbour's key string is a
+   * cache miss, and rehashing moves nodes without reading their keys.
+   */
+  hash: number;
 }
 
 const INITIAL_SIZE = 4;
@@ -66,7 +72,8 @@ export class Dict<N extends DictNode<N>> {
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    return h >>> 0;
+    // int32, so that nodes store it inline (a small integer) rather than boxed.
+    return h | 0;
   }
 
   get(key: string): N | undefined {
@@ -75,13 +82,13 @@ export class Dict<N extends DictNode<N>> {
     const h = this.hash(key);
     let n = this.t0.buckets[h & this.t0.mask] ?? null;
     while (n !== null) {
-      if (n.key === key) return n;
+      if (n.hash === h && n.key === key) return n;
       n = n.next;
     }
     if (this.t1 === null) return undefined;
     n = this.t1.buckets[h & this.t1.mask] ?? null;
     while (n !== null) {
-      if (n.key === key) return n;
+      if (n.hash === h && n.key === key) return n;
       n = n.next;
     }
     return undefined;
@@ -92,7 +99,9 @@ export class Dict<N extends DictNode<N>> {
     if (this.rehashIdx >= 0) this.rehashStep();
     else this.expandIfNeeded();
     const t = this.t1 ?? this.t0;
-    const idx = this.hash(node.key) & t.mask;
+    const h = this.hash(node.key);
+    node.hash = h;
+    const idx = h & t.mask;
     node.next = t.buckets[idx] ?? null;
     t.buckets[idx] = node;
     t.used++;
@@ -113,7 +122,7 @@ export class Dict<N extends DictNode<N>> {
     let prev: N | null = null;
     let n = t.buckets[idx] ?? null;
     while (n !== null) {
-      if (n.key === key) {
+      if (n.hash === h && n.key === key) {
         if (prev === null) t.buckets[idx] = n.next;
         else prev.next = n.next;
         n.next = null;
@@ -129,12 +138,13 @@ export class Dict<N extends DictNode<N>> {
   /** Replaces the node stored under node.key (which must be present) by node. */
   replace(node: N): void {
     const h = this.hash(node.key);
+    node.hash = h;
     for (const t of this.t1 ? [this.t0, this.t1] : [this.t0]) {
       const idx = h & t.mask;
       let prev: N | null = null;
       let n = t.buckets[idx] ?? null;
       while (n !== null) {
-        if (n.key === node.key) {
+        if (n.hash === h && n.key === node.key) {
           node.next = n.next;
           if (prev === null) t.buckets[idx] = node;
           else prev.next = node;
@@ -296,7 +306,7 @@ export class Dict<N extends DictNode<N>> {
       let node = t0.buckets[this.rehashIdx] ?? null;
       while (node !== null) {
         const next: N | null = node.next;
-        const idx = this.hash(node.key) & t1.mask;
+        const idx = node.hash & t1.mask;
         node.next = t1.buckets[idx] ?? null;
         t1.buckets[idx] = node;
         t0.used--;

@@ -22,6 +22,7 @@ import type { RdbLoader, TypeCodec } from './values.js';
 /** One field of a hash. */
 export class HashField implements DictNode<HashField> {
   next: HashField | null = null;
+  hash = 0;
   /** Insertion-order neighbours, kept only while the hash is listpack-encoded. */
   before: HashField | null = null;
   after: HashField | null = null;

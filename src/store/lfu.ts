@@ -2,16 +2,16 @@
  * Redis's LFU counter (evict.c): an 8-bit logarithmic access counter that
  * starts at 5, grows with probability 1/((counter-5)*log_factor+1) per
  * access and decays by one per `decay-time` minutes without access.
- * Decay is measured from Entry.accessedAt, which is exactly when Redis
+ * Decay is measured from Entry.accessedSec, which is exactly when Redis
  * updates its LFU access time.
  */
 export const LFU_INIT_VAL = 5;
-const MINUTE_MS = 60_000;
+const MINUTE_SEC = 60;
 
-/** LFUDecrAndReturn: the counter after decay since lastAccessMs. */
-export function lfuDecayed(counter: number, lastAccessMs: number, nowMs: number, decayMinutes: number): number {
+/** LFUDecrAndReturn: the counter after decay since lastAccessSec (both on Entry.accessedSec's scale). */
+export function lfuDecayed(counter: number, lastAccessSec: number, nowSec: number, decayMinutes: number): number {
   if (decayMinutes <= 0) return counter;
-  const elapsed = Math.floor(nowMs / MINUTE_MS) - Math.floor(lastAccessMs / MINUTE_MS);
+  const elapsed = Math.floor(nowSec / MINUTE_SEC) - Math.floor(lastAccessSec / MINUTE_SEC);
   if (elapsed <= 0) return counter;
   const periods = Math.floor(elapsed / decayMinutes);
   return periods > counter ? 0 : counter - periods;

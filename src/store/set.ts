@@ -19,6 +19,7 @@ import type { RdbLoader, TypeCodec } from './values.js';
 /** One member of a set. */
 export class SetMember implements DictNode<SetMember> {
   next: SetMember | null = null;
+  hash = 0;
   /** Per-member metadata for replication layers (OR-set tags); unused by the commands. */
   meta: unknown = undefined;
   constructor(public key: string) {}

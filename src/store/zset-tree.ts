@@ -15,6 +15,8 @@
 export class ZNode {
   /** Dict bucket chain. */
   next: ZNode | null = null;
+  /** Dict hash of key (DictNode). */
+  hash = 0;
   /** Per-member metadata for replication layers (OR-set tags, LWW clocks); unused by the commands. */
   meta: unknown = undefined;
   constructor(

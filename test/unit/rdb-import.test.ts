@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyRdb, decodeRdb, RdbImportError } from '../../src/persistence/rdb-import.js';
 import { crc64Bytes } from '../../src/store/crc64.js';
 import type { Database, KeyspaceListener } from '../../src/store/database.js';
+import { accessSec } from '../../src/store/entry.js';
 import { Keyspace } from '../../src/store/keyspace.js';
 import { RDB_OPCODE, RDB_TYPE, RdbWriter } from '../../src/store/rdb.js';
 
@@ -183,7 +184,7 @@ describe('RDB import: writing decoded keys', () => {
     expect(writes).toEqual(['0/ttl:restore', '2/existing:restore']);
     expect(ks.db(0).lookup('expired')).toBeUndefined();
     const ttl = ks.db(0).lookup('ttl')!;
-    expect([ttl.value, ttl.expireAt, ttl.accessedAt]).toEqual(['y', NOW + 5000, NOW - 60_000]);
+    expect([ttl.value, ttl.expireAt, ttl.accessedSec]).toEqual(['y', NOW + 5000, accessSec(NOW - 60_000)]);
     expect(ks.db(2).lookup('existing')!.value).toBe('from file');
   });
 
