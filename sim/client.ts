@@ -33,6 +33,12 @@ export class InProcessSocket implements StreamSocket {
     if (!this.closed) this.onOutput(typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data));
     return true;
   }
+  /** The bytes are copied, so the node may reuse their memory at once. */
+  writeBorrowed(data: Buffer | readonly Buffer[]): boolean {
+    if (Array.isArray(data)) for (const chunk of data as readonly Buffer[]) this.write(chunk);
+    else this.write(data as Buffer);
+    return true;
+  }
   end(): void {
     this.destroy();
   }

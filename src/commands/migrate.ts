@@ -144,7 +144,7 @@ function finish(c: Client, job: Job, copy: boolean, silent: boolean, result: Mig
       if (result.error === null) c.reply.ok();
       else c.error(result.error);
       // CLIENT REPLY OFF/SKIP was in effect when MIGRATE ran.
-      if (silent) c.reply.take();
+      if (silent) c.reply.discard();
     });
   } finally {
     c.endWait();

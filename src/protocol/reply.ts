@@ -2,20 +2,27 @@ import { formatDouble } from './format.js';
 
 /**
  * Accumulates replies for one connection in RESP2 or RESP3 and hands them to
- * the socket once per batch. Small replies are packed into one buffer; large
- * bulk values are passed through without a copy.
+ * the socket once per batch. Replies are packed into 16 KB chunks (Redis's
+ * PROTO_REPLY_CHUNK_BYTES); a full chunk is set aside as it is, never copied,
+ * and a batch that filled several goes out in one writev. Large bulk values
+ * are passed through without a copy.
  */
-const INITIAL_BYTES = 4096;
+const CHUNK_BYTES = 16 * 1024;
 const LARGE_VALUE_BYTES = 16 * 1024;
-const MAX_REUSED_BYTES = 64 * 1024;
 
 const CRLF = '\r\n';
+
+/** What sendTo() needs from a socket (StreamSocket.writeBorrowed). */
+export interface BorrowingWriter {
+  writeBorrowed(data: Buffer | readonly Buffer[]): boolean;
+}
 
 export class ReplyWriter {
   /** 2 or 3: the protocol the client chose with HELLO. */
   resp: 2 | 3 = 2;
-  private buf: Buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private pos = 0;
+  /** Filled chunks and passed-through large values, in order, before buf. */
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
 
@@ -24,7 +31,7 @@ export class ReplyWriter {
     return this.pos + this.chunkBytes;
   }
 
-  /** Takes everything written so far, or null if nothing. */
+  /** Takes a copy of everything written so far, or null if nothing. */
   take(): Buffer | null {
     if (this.chunks.length === 0) {
       if (this.pos === 0) return null;
@@ -35,30 +42,60 @@ export class ReplyWriter {
     }
     this.sealBuffer();
     const out = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.chunkBytes);
-    this.chunks = [];
-    this.chunkBytes = 0;
+    this.discard();
     return out;
   }
 
-  /** Moves the current buffer into the chunk list. */
+  /** Drops everything written so far (CLIENT REPLY OFF, a silenced MIGRATE). */
+  discard(): void {
+    this.pos = 0;
+    if (this.chunks.length === 0) return;
+    this.chunks = [];
+    this.chunkBytes = 0;
+  }
+
+  /**
+   * Writes everything so far to the socket straight from the writer's own
+   * memory; returns the bytes written. When the socket keeps a reference
+   * (the kernel did not take it all), the writer lets go of its buffer and
+   * starts a new one instead of reusing it.
+   */
+  sendTo(socket: BorrowingWriter): number {
+    if (this.chunks.length === 0) {
+      const n = this.pos;
+      if (n === 0) return 0;
+      this.pos = 0;
+      this.afterSend(socket.writeBorrowed(this.buf.subarray(0, n)));
+      return n;
+    }
+    const chunks = this.chunks;
+    const n = this.chunkBytes + this.pos;
+    if (this.pos > 0) chunks.push(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    this.afterSend(socket.writeBorrowed(chunks));
+    return n;
+  }
+
+  /** Keeps the buffer for the next replies unless the socket still holds it or it grew past a chunk. */
+  private afterSend(released: boolean): void {
+    if (!released || this.buf.length !== CHUNK_BYTES) this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  }
+
+  /** Sets the current chunk aside (without copying it) and starts a new one. */
   private sealBuffer(): void {
     if (this.pos === 0) return;
-    if (this.pos <= MAX_REUSED_BYTES / 4) {
-      const copy = Buffer.allocUnsafe(this.pos);
-      this.buf.copy(copy, 0, 0, this.pos);
-      this.chunks.push(copy);
-    } else {
-      this.chunks.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
-    }
+    this.chunks.push(this.buf.subarray(0, this.pos));
     this.chunkBytes += this.pos;
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
     this.pos = 0;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.sealBuffer();
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(n, INITIAL_BYTES));
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
   }
 
   /** Raw protocol text (latin1). */

@@ -25,13 +25,15 @@ interface WriteReq {
   oncomplete: (status: number) => void;
   async: boolean;
   bytes: number;
-  buffer: Buffer | null;
+  buffer: Buffer | readonly Buffer[] | null;
 }
 
 interface TcpHandle {
   onread: (arrayBuffer: ArrayBuffer | undefined) => void;
   useUserBuffer?(buffer: Uint8Array): void;
   writeBuffer(req: WriteReq, data: Buffer): number;
+  /** allBuffers true: chunks are Buffers (not [chunk, encoding] pairs). */
+  writev(req: WriteReq, chunks: readonly Buffer[], allBuffers: true): number;
   writeLatin1String(req: WriteReq, data: string): number;
   readStart(): number;
   readStop(): number;
@@ -146,9 +148,33 @@ class HandleSocket implements StreamSocket {
 
   write(data: Buffer | string): boolean {
     if (!this.usable) return false;
+    const req = this.request();
+    const err = typeof data === 'string' ? this.handle.writeLatin1String(req, data) : this.handle.writeBuffer(req, data);
+    return this.dispatched(req, err, data, data.length);
+  }
+
+  /** True when the kernel took every byte at once: nothing keeps a reference to data then. */
+  writeBorrowed(data: Buffer | readonly Buffer[]): boolean {
+    if (!Array.isArray(data)) return this.write(data as Buffer);
+    if (!this.usable) return false;
+    const chunks = data as readonly Buffer[];
+    let bytes = 0;
+    for (const c of chunks) bytes += c.length;
+    const req = this.request();
+    return this.dispatched(req, this.handle.writev(req, chunks, true), chunks, bytes);
+  }
+
+  private request(): WriteReq {
     const req = this.spareReq ?? this.newRequest();
     this.spareReq = null;
-    const err = typeof data === 'string' ? this.handle.writeLatin1String(req, data) : this.handle.writeBuffer(req, data);
+    return req;
+  }
+
+  /**
+   * After a write call: true if libuv completed it synchronously (the
+   * request is reused). Otherwise the request holds `data` alive until done.
+   */
+  private dispatched(req: WriteReq, err: number, data: Buffer | string | readonly Buffer[], bytes: number): boolean {
     if (err !== 0) {
       this.destroy();
       return false;
@@ -156,9 +182,9 @@ class HandleSocket implements StreamSocket {
     if (this.b.streamBaseState[this.b.kLastWriteWasAsync]) {
       // The kernel buffer is full: keep the bytes alive until libuv is done with them.
       req.async = true;
-      req.bytes = data.length;
+      req.bytes = bytes;
       req.buffer = typeof data === 'string' ? null : data;
-      this.writableLength += data.length;
+      this.writableLength += bytes;
       return false;
     }
     this.spareReq = req;
@@ -248,7 +274,13 @@ class HandleSocket implements StreamSocket {
 export function wrapHandleSocket(socket: net.Socket): StreamSocket | null {
   const b = streamWrap();
   const handle = (socket as unknown as { _handle?: TcpHandle })._handle;
-  if (b === null || !handle || typeof handle.writeBuffer !== 'function' || typeof handle.writeLatin1String !== 'function') {
+  if (
+    b === null ||
+    !handle ||
+    typeof handle.writeBuffer !== 'function' ||
+    typeof handle.writeLatin1String !== 'function' ||
+    typeof handle.writev !== 'function'
+  ) {
     return null;
   }
   return new HandleSocket(socket, handle, b);

@@ -28,6 +28,14 @@ export interface StreamSocket {
    * in-process sockets, whose callers read the reply synchronously).
    */
   readonly deferWrites?: boolean;
+  /**
+   * Writes bytes whose memory the caller wants back: returns true when the
+   * socket no longer references them (the kernel took them all, or they were
+   * copied), false when it holds them until the write completes, and the
+   * caller must then never modify them. Absent on net.Socket, which gives no
+   * such promise: callers write a copy with write() instead.
+   */
+  writeBorrowed?(data: Buffer | readonly Buffer[]): boolean;
   /** The chunk is only valid during the call: its memory may be reused for the next read. */
   on(event: 'data', listener: (chunk: Buffer) => void): this;
   on(event: 'close', listener: () => void): this;

@@ -175,11 +175,10 @@ export class Client {
     if (this.closed) return;
     // The batch's writes reach the log (and the disk under appendfsync always) before its replies.
     this.server.persistence?.beforeReply();
-    const out = this.reply.take();
-    if (out !== null) {
-      this.netOutputBytes += out.length;
-      this.server.stats.netOutputBytes += out.length;
-      this.socket.write(out);
+    const sent = this.send();
+    if (sent > 0) {
+      this.netOutputBytes += sent;
+      this.server.stats.netOutputBytes += sent;
     }
     if (this.closeAfterReply) {
       this.closed = true;
@@ -193,6 +192,16 @@ export class Client {
       this.readPaused = true;
       this.socket.pause();
     }
+  }
+
+  /** Hands the pending replies to the socket; returns the bytes written. */
+  private send(): number {
+    const socket = this.socket;
+    if (socket.writeBorrowed !== undefined) return this.reply.sendTo(socket as Required<Pick<StreamSocket, 'writeBorrowed'>>);
+    const out = this.reply.take();
+    if (out === null) return 0;
+    socket.write(out);
+    return out.length;
   }
 
   private onDrain(): void {

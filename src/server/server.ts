@@ -559,7 +559,7 @@ export class Server implements KeyspaceListener {
       c.replyMode = ReplyMode.Skip;
       return;
     }
-    c.reply.take();
+    c.reply.discard();
     if (c.replyMode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
   }
 

@@ -4,6 +4,7 @@ import { Dict, type DictNode } from '../../src/store/dict.js';
 
 class Node implements DictNode<Node> {
   next: Node | null = null;
+  hash = 0;
   constructor(
     public key: string,
     public value: number,

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ReplyWriter, type BorrowingWriter } from '../../src/protocol/reply.js';
+
+/**
+ * A socket that either takes bytes at once (a copy, like the kernel) or
+ * keeps references to them, like libuv when the kernel buffer is full: what
+ * it kept must still read the same after the writer goes on writing.
+ */
+class FakeSocket implements BorrowingWriter {
+  readonly taken: Buffer[] = [];
+  readonly kept: (Buffer | readonly Buffer[])[] = [];
+  constructor(public keepReferences: boolean) {}
+  writeBorrowed(data: Buffer | readonly Buffer[]): boolean {
+    if (this.keepReferences) {
+      this.kept.push(data);
+      return false;
+    }
+    const chunks = Array.isArray(data) ? (data as readonly Buffer[]) : [data as Buffer];
+    this.taken.push(Buffer.concat(chunks.map((c) => Buffer.from(c))));
+    return true;
+  }
+  keptBytes(): string {
+    return this.kept
+      .map((d) => (Array.isArray(d) ? Buffer.concat(d as readonly Buffer[]) : (d as Buffer)).toString('latin1'))
+      .join('');
+  }
+}
+
+function bulks(w: ReplyWriter, prefix: string, count: number, size: number): string {
+  let expected = '';
+  for (let i = 0; i < count; i++) {
+    const v = `${prefix}${i}`.padEnd(size, '.');
+    w.bulk(v);
+    expected += `$${v.length}\r\n${v}\r\n`;
+  }
+  return expected;
+}
+
+describe('ReplyWriter', () => {
+  it('sends a batch that spans many chunks in order, once', () => {
+    const w = new ReplyWriter();
+    const socket = new FakeSocket(false);
+    const expected = bulks(w, 'a', 2000, 64) + bulks(w, 'b', 3, 40_000);
+    expect(w.pendingBytes).toBe(expected.length);
+    expect(w.sendTo(socket)).toBe(expected.length);
+    expect(w.pendingBytes).toBe(0);
+    expect(w.sendTo(socket)).toBe(0);
+    expect(socket.taken.map((b) => b.toString('latin1')).join('')).toBe(expected);
+  });
+
+  it('never reuses memory the socket still holds', () => {
+    const w = new ReplyWriter();
+    const socket = new FakeSocket(true);
+    let expected = '';
+    for (let round = 0; round < 5; round++) {
+      expected += bulks(w, `r${round}-`, round * 150 + 1, 100);
+      w.sendTo(socket);
+    }
+    expect(socket.keptBytes()).toBe(expected);
+  });
+
+  it('reuses its buffer after a write the kernel took whole', () => {
+    const w = new ReplyWriter();
+    const socket = new FakeSocket(false);
+    w.ok();
+    w.sendTo(socket);
+    w.int(7);
+    w.sendTo(socket);
+    expect(socket.taken.map((b) => b.toString('latin1'))).toEqual(['+OK\r\n', ':7\r\n']);
+  });
+
+  it('take() returns a copy and discard() drops pending output', () => {
+    const w = new ReplyWriter();
+    const expected = bulks(w, 'x', 500, 50);
+    const copy = w.take()!;
+    w.bulk('overwrites the old buffer');
+    expect(copy.toString('latin1')).toBe(expected);
+    w.discard();
+    expect(w.pendingBytes).toBe(0);
+    expect(w.take()).toBeNull();
+  });
+});
