@@ -27,7 +27,7 @@ export class ZNode {
 }
 
 /** True on a prefix of the (score, member) order. */
-export type Before = (score: number, node: ZNode) => boolean;
+export type Before = (score: number, key: string) => boolean;
 
 const MAX = 64;
 const MIN = 16;
@@ -35,6 +35,12 @@ const MIN = 16;
 class Leaf {
   items: ZNode[] = [];
   scores: number[] = [];
+  /**
+   * The members' keys, packed beside their scores: a comparison between
+   * equal scores reads the key without first loading its ZNode (one cache
+   * miss less per tie on a large set).
+   */
+  keys: string[] = [];
   prev: Leaf | null = null;
   next: Leaf | null = null;
 }
@@ -42,7 +48,7 @@ class Leaf {
 class Inner {
   children: BNode[] = [];
   sizes: number[] = [];
-  lows: ZNode[] = [];
+  lowKeys: string[] = [];
   lowScores: number[] = [];
 }
 
@@ -59,20 +65,54 @@ function total(n: BNode): number {
   return s;
 }
 
-function firstOf(n: BNode): ZNode {
-  return n instanceof Leaf ? n.items[0]! : n.lows[0]!;
+function firstKey(n: BNode): string {
+  return n instanceof Leaf ? n.keys[0]! : n.lowKeys[0]!;
+}
+
+function firstScore(n: BNode): number {
+  return n instanceof Leaf ? n.scores[0]! : n.lowScores[0]!;
 }
 
 /** How many entries of a node satisfy `before` (binary search over the packed scores). */
-function countPrefix(scores: number[], nodes: ZNode[], before: Before): number {
+function countPrefix(scores: number[], keys: string[], before: Before): number {
   let lo = 0;
   let hi = scores.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(scores[mid]!, nodes[mid]!)) lo = mid + 1;
+    if (before(scores[mid]!, keys[mid]!)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * How many entries of a node sort before (score, key): the descent of
+ * insert and remove, with the comparison inline rather than a predicate call.
+ */
+function countBelow(scores: number[], keys: string[], score: number, key: string): number {
+  let lo = 0;
+  let hi = scores.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const s = scores[mid]!;
+    if (s < score || (s === score && keys[mid]! < key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** a.splice(i, 0, v) without allocating the removed-elements array (nodes hold at most MAX + 1). */
+function insertAt<T>(a: T[], i: number, v: T): void {
+  a.push(v);
+  for (let j = a.length - 1; j > i; j--) a[j] = a[j - 1]!;
+  a[i] = v;
+}
+
+/** a.splice(i, 1) without allocating. */
+function removeAt<T>(a: T[], i: number): void {
+  const last = a.length - 1;
+  for (let j = i; j < last; j++) a[j] = a[j + 1]!;
+  a.pop();
 }
 
 /** Moves the upper half of n into a new right sibling (linked in for leaves). */
@@ -81,6 +121,7 @@ function splitNode(n: BNode): BNode {
   if (n instanceof Leaf) {
     const r = new Leaf();
     r.items = n.items.splice(half);
+    r.keys = n.keys.splice(half);
     r.scores = n.scores.splice(half);
     r.next = n.next;
     r.prev = n;
@@ -91,7 +132,7 @@ function splitNode(n: BNode): BNode {
   const r = new Inner();
   r.children = n.children.splice(half);
   r.sizes = n.sizes.splice(half);
-  r.lows = n.lows.splice(half);
+  r.lowKeys = n.lowKeys.splice(half);
   r.lowScores = n.lowScores.splice(half);
   return r;
 }
@@ -100,6 +141,7 @@ function splitNode(n: BNode): BNode {
 function absorb(left: BNode, right: BNode): void {
   if (left instanceof Leaf && right instanceof Leaf) {
     left.items.push(...right.items);
+    left.keys.push(...right.keys);
     left.scores.push(...right.scores);
     unlinkLeaf(right);
     return;
@@ -108,7 +150,7 @@ function absorb(left: BNode, right: BNode): void {
   const r = right as Inner;
   l.children.push(...r.children);
   l.sizes.push(...r.sizes);
-  l.lows.push(...r.lows);
+  l.lowKeys.push(...r.lowKeys);
   l.lowScores.push(...r.lowScores);
 }
 
@@ -121,24 +163,23 @@ function unlinkLeaf(n: Leaf): void {
 function removeChild(p: Inner, i: number): void {
   const child = p.children[i]!;
   if (child instanceof Leaf) unlinkLeaf(child);
-  p.children.splice(i, 1);
-  p.sizes.splice(i, 1);
-  p.lows.splice(i, 1);
-  p.lowScores.splice(i, 1);
+  removeAt(p.children, i);
+  removeAt(p.sizes, i);
+  removeAt(p.lowKeys, i);
+  removeAt(p.lowScores, i);
 }
 
 function insertChild(p: Inner, i: number, child: BNode): void {
-  const low = firstOf(child);
-  p.children.splice(i, 0, child);
-  p.sizes.splice(i, 0, total(child));
-  p.lows.splice(i, 0, low);
-  p.lowScores.splice(i, 0, low.score);
+  insertAt(p.children, i, child);
+  insertAt(p.sizes, i, total(child));
+  insertAt(p.lowKeys, i, firstKey(child));
+  insertAt(p.lowScores, i, firstScore(child));
 }
 
 function setLow(p: Inner, i: number): void {
-  const low = firstOf(p.children[i]!);
-  p.lows[i] = low;
-  p.lowScores[i] = low.score;
+  const child = p.children[i]!;
+  p.lowKeys[i] = firstKey(child);
+  p.lowScores[i] = firstScore(child);
 }
 
 /** Merges child i with a neighbour when both fit in one node; returns the survivor's index. */
@@ -150,10 +191,10 @@ function mergeNeighbour(p: Inner, i: number): number {
   if (count(a) + count(b) > MAX) return i;
   absorb(a, b);
   p.sizes[left]! += p.sizes[left + 1]!;
-  p.children.splice(left + 1, 1);
-  p.sizes.splice(left + 1, 1);
-  p.lows.splice(left + 1, 1);
-  p.lowScores.splice(left + 1, 1);
+  removeAt(p.children, left + 1);
+  removeAt(p.sizes, left + 1);
+  removeAt(p.lowKeys, left + 1);
+  removeAt(p.lowScores, left + 1);
   return left;
 }
 
@@ -175,18 +216,28 @@ export class OrderTree {
 
   /** How many members satisfy `before` (their ranks are 0..n-1); leaves the path and position set. */
   countBefore(before: Before): number {
+    return this.descend(before, 0, '');
+  }
+
+  /** How many members sort before (score, key): countBefore with the comparison inline. */
+  countBelow(score: number, key: string): number {
+    return this.descend(null, score, key);
+  }
+
+  /** The descent of countBefore (before set) and countBelow (before null: score and key). */
+  private descend(before: Before | null, score: number, key: string): number {
     let rank = 0;
     pathLen = 0;
     let n = this.root;
     while (n instanceof Inner) {
-      const k = countPrefix(n.lowScores, n.lows, before);
+      const k = before === null ? countBelow(n.lowScores, n.lowKeys, score, key) : countPrefix(n.lowScores, n.lowKeys, before);
       const i = k === 0 ? 0 : k - 1;
       for (let j = 0; j < i; j++) rank += n.sizes[j]!;
       pathNodes[pathLen] = n;
       pathIdx[pathLen++] = i;
       n = n.children[i]!;
     }
-    const idx = countPrefix(n.scores, n.items, before);
+    const idx = before === null ? countBelow(n.scores, n.keys, score, key) : countPrefix(n.scores, n.keys, before);
     this.leaf = n;
     this.leafIdx = idx;
     return rank + idx;
@@ -214,24 +265,27 @@ export class OrderTree {
     return this.leaf.items[this.leafIdx]!;
   }
 
-  /** Inserts node where `before` (true exactly for the members sorting before it) says. */
-  insert(node: ZNode, before: Before): void {
-    this.countBefore(before);
-    this.leaf.items.splice(this.leafIdx, 0, node);
-    this.leaf.scores.splice(this.leafIdx, 0, node.score);
+  /** Inserts node at its (score, key) position. */
+  insert(node: ZNode): void {
+    this.countBelow(node.score, node.key);
+    insertAt(this.leaf.items, this.leafIdx, node);
+    insertAt(this.leaf.scores, this.leafIdx, node.score);
+    insertAt(this.leaf.keys, this.leafIdx, node.key);
     for (let l = 0; l < pathLen; l++) pathNodes[l]!.sizes[pathIdx[l]!]!++;
     this.len++;
     this.repair();
   }
 
-  /** Removes node, located by `before` (true exactly for the members sorting before it); false if absent. */
-  remove(node: ZNode, before: Before): boolean {
-    // The descent by `before` may end past the last member of a leaf when node
-    // opens the next one; seeking its rank always lands on it.
-    const rank = this.countBefore(before);
-    if (rank >= this.len) return false;
-    this.seek(rank);
-    if (this.leaf.items[this.leafIdx] !== node) return false;
+  /** Removes node, located by its (score, key) (not yet changed); false if absent. */
+  remove(node: ZNode): boolean {
+    const rank = this.countBelow(node.score, node.key);
+    if (this.leaf.items[this.leafIdx] !== node) {
+      // The descent ends past the last member of a leaf when node opens the
+      // next one; seeking its rank always lands on it.
+      if (rank >= this.len) return false;
+      this.seek(rank);
+      if (this.leaf.items[this.leafIdx] !== node) return false;
+    }
     this.removeHere();
     return true;
   }
@@ -245,8 +299,9 @@ export class OrderTree {
   }
 
   private removeHere(): void {
-    this.leaf.items.splice(this.leafIdx, 1);
-    this.leaf.scores.splice(this.leafIdx, 1);
+    removeAt(this.leaf.items, this.leafIdx);
+    removeAt(this.leaf.scores, this.leafIdx);
+    removeAt(this.leaf.keys, this.leafIdx);
     for (let l = 0; l < pathLen; l++) pathNodes[l]!.sizes[pathIdx[l]!]!--;
     this.len--;
     this.repair();

@@ -54,17 +54,6 @@ function lexLteMax(s: string, b: LexBound): boolean {
   return b.ex ? s < b.value : s <= b.value;
 }
 
-/** The (score, member) an exact lookup in the index is after (one command runs at a time). */
-let targetScore = 0;
-let targetKey = '';
-const beforeTarget: Before = (score, n) => score < targetScore || (score === targetScore && n.key < targetKey);
-
-function aim(score: number, key: string): Before {
-  targetScore = score;
-  targetKey = key;
-  return beforeTarget;
-}
-
 export class ZSetValue {
   private readonly dict: Dict<ZNode>;
   private readonly index = new OrderTree();
@@ -122,7 +111,7 @@ export class ZSetValue {
   /** Adds a member known to be absent; returns its node. */
   insert(m: string, score: number): ZNode {
     const node = new ZNode(m, score);
-    this.index.insert(node, aim(score, m));
+    this.index.insert(node);
     this.dict.add(node);
     this.observer?.elementChanged(this, m, true, undefined, undefined);
     return node;
@@ -131,9 +120,9 @@ export class ZSetValue {
   /** Changes a member's score (zslUpdateScore), keeping its node. */
   setScore(node: ZNode, score: number): void {
     const previous = node.score;
-    this.index.remove(node, aim(node.score, node.key));
+    this.index.remove(node);
     node.score = score;
-    this.index.insert(node, aim(score, node.key));
+    this.index.insert(node);
     this.observer?.elementChanged(this, node.key, true, String(previous), node.meta);
   }
 
@@ -141,7 +130,7 @@ export class ZSetValue {
   remove(m: string): boolean {
     const node = this.dict.get(m);
     if (node === undefined) return false;
-    this.index.remove(node, aim(node.score, node.key));
+    this.index.remove(node);
     this.dict.delete(m);
     this.observer?.elementChanged(this, m, false, String(node.score), node.meta);
     return true;
@@ -151,7 +140,7 @@ export class ZSetValue {
   rank(m: string, reverse = false): number | null {
     const node = this.dict.get(m);
     if (node === undefined) return null;
-    const rank = this.index.countBefore(aim(node.score, node.key));
+    const rank = this.index.countBelow(node.score, node.key);
     return reverse ? this.size - 1 - rank : rank;
   }
 
@@ -169,8 +158,8 @@ export class ZSetValue {
 
   /** The ranks [lo, hi] of the members in a lex range (all scores equal, as Redis assumes), or null. */
   lexRanks(r: LexRange): [number, number] | null {
-    const lo = this.index.countBefore((_, n) => !lexGteMin(n.key, r.min));
-    const hi = this.index.countBefore((_, n) => lexLteMax(n.key, r.max)) - 1;
+    const lo = this.index.countBefore((_, key) => !lexGteMin(key, r.min));
+    const hi = this.index.countBefore((_, key) => lexLteMax(key, r.max)) - 1;
     return lo <= hi ? [lo, hi] : null;
   }
 
