@@ -12,6 +12,14 @@ import { PersistenceError } from './record.js';
 const KEYS_PER_STEP = 2000;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Under appendfsync no the log is still fsynced this often: peers collect a
+ * removal only once every replica has it on disk (durableHlc), and without
+ * any fsync that point would never move. 30 s is Linux's own write-back age
+ * for dirty pages (dirty_expire_centisecs), so the disk sees no more than it
+ * would anyway.
+ */
+const DURABILITY_SYNC_MS = 30_000;
 /** How often the persistence cron runs (everysec fsync, save points, auto rewrite). */
 const TICK_MS = 100;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long. */
@@ -70,8 +78,14 @@ export class Persistence {
   /** Records a failed append could not write (retried first by the next write or cron tick) and why it failed. */
   private unwritten: Buffer | null = null;
   private writeError: string | null = null;
-  /** Monotonic ms of the last everysec fsync. */
+  /** Monotonic ms of the last fsync of the log by the cron (everysec, and no's durability sync). */
   private lastFsyncMs = 0;
+  /** HLC of the last commit appended to the log (what the next fsync makes durable). */
+  private writtenHlc = 0;
+  /** HLC up to which the log is fsynced. */
+  private aofDurableHlc = 0;
+  /** HLC of the state the snapshot file holds (Infinity: there is none, a restart would start empty). */
+  private snapshotDurableHlc = Infinity;
   private tick: TimerHandle | null = null;
   private dirtyAtLastSave = 0;
   readonly info = {
@@ -124,6 +138,22 @@ export class Persistence {
     }
   }
 
+  /**
+   * The HLC up to which this node's state would come back after a crash:
+   * the log's last fsync, or without a log the last snapshot; Infinity when
+   * nothing is on disk (a restart starts empty and takes all from peers).
+   * Peers wait for it before collecting removals this node has confirmed:
+   * otherwise a node whose unsynced tail was lost could bring back an
+   * element every peer has already forgotten was removed.
+   */
+  get durableHlc(): number {
+    return this.aof !== null ? this.aofDurableHlc : this.snapshotDurableHlc;
+  }
+
+  private hlcLast(): number {
+    return this.server.replication?.hlc.last ?? 0;
+  }
+
   /** Client.flush: the batch's writes reach the log (and the disk, under always) before its replies. */
   beforeReply(): void {
     if (this.hasPending) this.commit();
@@ -132,6 +162,8 @@ export class Persistence {
   /** Appends the current state of every touched key. */
   commit(): void {
     if (!this.hasPending || !this.loaded) return;
+    // Every write applied so far is in this commit.
+    const hlc = this.hlcLast();
     const b = new RecordBuilder(this.crdt);
     // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
     for (const db of this.pendingDbs) b.addDatabase(db);
@@ -140,10 +172,11 @@ export class Persistence {
     this.pending.clear();
     this.hasPending = false;
     const records = b.take();
-    if (records.length > 0) this.write(records.length === 1 ? records[0]! : Buffer.concat(records));
+    if (records.length > 0) this.write(records.length === 1 ? records[0]! : Buffer.concat(records), hlc);
   }
 
-  private write(data: Buffer): void {
+  /** hlc: the newest write the data holds (0: nothing new, a retry of held records). */
+  private write(data: Buffer, hlc: number): void {
     if (data.length > 0) this.job?.checkpoint.live(data);
     const aof = this.aof;
     if (aof === null) return;
@@ -153,7 +186,8 @@ export class Persistence {
     try {
       this.disk.append(aof.handle, out);
       aof.bytes += out.length;
-      if (this.server.config.get('appendfsync') === 'always') this.disk.fsync(aof.handle);
+      this.writtenHlc = Math.max(this.writtenHlc, hlc);
+      if (this.server.config.get('appendfsync') === 'always') this.synced(aof);
       else this.unsynced = true;
       this.unwritten = null;
       this.writeError = null;
@@ -202,6 +236,12 @@ export class Persistence {
     const now = this.server.nowMs();
     for (const p of contents.payloads) applyRecord(this.server.keyspace, this.crdt, p, now, counts);
     if (counts.maxTs > 0) this.server.replication?.hlc.observe(counts.maxTs);
+    // What was loaded is on disk; a snapshot file this node did not load holds an unknown older state.
+    const atLoad = this.hlcLast();
+    const snapshotExists = this.disk.exists(this.snapshotFile);
+    this.aofDurableHlc = atLoad;
+    this.lastFsyncMs = this.server.runtime.clock.monotonicMs();
+    this.snapshotDurableHlc = !snapshotExists ? Infinity : contents.manifest === null ? atLoad : 0;
     this.info.loadedKeys = counts.loaded;
     this.info.expiredOnLoad = counts.expired;
     this.loaded = true;
@@ -344,6 +384,7 @@ export class Persistence {
       return;
     }
     this.info.rdbSaves++;
+    this.snapshotDurableHlc = this.hlcLast();
     this.dirtyAtLastSave = this.server.stats.dirty;
     this.server.lastSaveSec = Math.floor(this.server.now() / 1000);
   }
@@ -363,6 +404,8 @@ export class Persistence {
     this.disk.writeFileAtomic(this.manifestFile, formatManifest(m));
     const baseBytes = this.disk.size(cp.target);
     this.aof = { manifest: m, handle, bytes: baseBytes, baseBytes };
+    // The new base holds every write committed until now, fsynced.
+    this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
     // BGREWRITEAOF with appendonly no writes the files but does not log.
     if (!this.server.config.bool('appendonly')) this.closeAof();
     this.collecting = this.aof !== null || this.job !== null;
@@ -396,18 +439,40 @@ export class Persistence {
     this.aof = null;
   }
 
+  /** fsyncs the log: everything written so far is durable. */
+  private synced(aof: AofFile): void {
+    this.disk.fsync(aof.handle);
+    this.unsynced = false;
+    this.aofDurableHlc = Math.max(this.aofDurableHlc, this.writtenHlc);
+  }
+
+  /**
+   * everysec: one fsync a second. no: one every DURABILITY_SYNC_MS, only so
+   * that the durability point peers wait for (durableHlc) keeps moving.
+   * An idle log is durable up to now.
+   */
+  private syncForDurability(mono: number): void {
+    const aof = this.aof;
+    if (aof === null || this.unwritten !== null) return;
+    if (!this.unsynced) {
+      if (!this.hasPending) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
+      return;
+    }
+    const mode = this.server.config.get('appendfsync');
+    const periodMs = mode === 'everysec' ? 1000 : mode === 'no' ? DURABILITY_SYNC_MS : 0;
+    if (periodMs === 0 || mono - this.lastFsyncMs < periodMs) return;
+    this.synced(aof);
+    this.lastFsyncMs = mono;
+  }
+
   // ---- cron ------------------------------------------------------------------
 
   private cron(): void {
     const now = this.server.now();
     // The everysec window is measured on the monotonic clock: a wall-clock jump must not stretch it.
     const mono = this.server.runtime.clock.monotonicMs();
-    if (this.unwritten !== null) this.write(EMPTY);
-    if (this.unsynced && this.aof !== null && mono - this.lastFsyncMs >= 1000 && this.server.config.get('appendfsync') === 'everysec') {
-      this.disk.fsync(this.aof.handle);
-      this.unsynced = false;
-      this.lastFsyncMs = mono;
-    }
+    if (this.unwritten !== null) this.write(EMPTY, 0);
+    this.syncForDurability(mono);
     if (this.job !== null) return;
     if (this.scheduled !== null) {
       const kind = this.scheduled;

@@ -3,7 +3,7 @@ import type { Database } from '../store/database.js';
 import type { KeyCrdt } from './key-crdt.js';
 import { GROUP_COUNT, GROUP_FANOUT, leafOf } from './merkle.js';
 import type { AeDiff, AeDone, AeGroups, AeKeys, AeLeaves, KeyStateItem, States } from './messages.js';
-import type { PeerSession } from './peer.js';
+import { roundCompleted, type PeerSession } from './peer.js';
 import { stateOf } from './state-apply.js';
 import { encodeStates, type WireStates } from './wire.js';
 
@@ -63,7 +63,7 @@ export class AntiEntropy {
   onLeaves(peer: PeerSession, m: AeLeaves): void {
     const r = this.current(peer, m.round);
     if (r === null) return;
-    if (m.l.length === 0) return this.finish(peer, true);
+    if (m.l.length === 0) return this.finish(peer, true, m.hlc);
     const wanted: [number, number][] = [];
     for (const [db, group, theirs] of m.l) {
       const leaves = this.host.crdt.merkle[db]!.groupLeaves(group);
@@ -116,7 +116,7 @@ export class AntiEntropy {
   }
 
   onDone(peer: PeerSession, m: AeDone): void {
-    if (this.current(peer, m.round) !== null) this.finish(peer, m.complete);
+    if (this.current(peer, m.round) !== null) this.finish(peer, m.complete, m.hlc);
   }
 
   /** Drops a round that made no progress for timeoutMs (a lost message). */
@@ -131,10 +131,11 @@ export class AntiEntropy {
     return r;
   }
 
-  private finish(peer: PeerSession, complete: boolean): void {
+  /** doneHlc: the responder's HLC when it confirmed (its ae2 or aedone envelope). */
+  private finish(peer: PeerSession, complete: boolean, doneHlc: number): void {
     const r = peer.aeRound!;
     if (complete && r.complete) {
-      peer.aeCompletedHlc = r.startHlc;
+      roundCompleted(peer, r.startHlc, doneHlc);
       peer.aeRoundsCompleted++;
     }
     peer.aeRound = null;

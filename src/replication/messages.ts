@@ -37,6 +37,11 @@ export interface Heartbeat extends Envelope {
   ackId: string;
   /** The sender's deltas up to this seq were sent to the receiver before this heartbeat. */
   sent: number;
+  /**
+   * The sender's durability point (its HLC; Infinity when it persists
+   * nothing): what it would still hold after a crash. Absent from older nodes.
+   */
+  dur?: number;
 }
 
 export interface Nack extends Envelope {
@@ -140,7 +145,10 @@ type Check = (o: Record<string, unknown>, dbCount: number) => string | null;
 
 const CHECKS: Record<string, Check> = {
   pub: (o) => (typeof o.ch === 'string' && typeof o.msg === 'string' && typeof o.sh === 'boolean' ? null : 'bad publish'),
-  hb: (o) => (isUint(o.seq) && isUint(o.ack) && isUint(o.sent) && typeof o.ackId === 'string' ? null : 'bad fields'),
+  hb: (o) =>
+    isUint(o.seq) && isUint(o.ack) && isUint(o.sent) && typeof o.ackId === 'string' && (o.dur === undefined || typeof o.dur === 'number')
+      ? null
+      : 'bad fields',
   nack: (o) => (isUint(o.resendFrom) && (o.resendFrom as number) >= 1 ? null : 'bad resendFrom'),
   deltas: (o) => (isUint(o.first) && isUint(o.last) && (o.first as number) <= (o.last as number) + 1 ? wireError(o) : 'bad range'),
   gap: (o) => (isUint(o.last) ? null : 'bad last'),

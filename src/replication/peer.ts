@@ -38,9 +38,22 @@ export class PeerSession {
   aeStartedMs = -Infinity;
   ackedAtLastTick = 0;
   appliedAtLastTick = 0;
-  /** startHlc of the last complete round: the peer holds every tombstone we held before it. */
+  /**
+   * startHlc of the last complete round the peer has also made durable: the
+   * peer holds every tombstone we held before it, and would still after a
+   * crash. Tombstones older than this (with every peer) may be collected.
+   */
   aeCompletedHlc = 0;
   aeRoundsCompleted = 0;
+  /** The peer's durability point as it last told us (Persistence.durableHlc, its HLC; 0: not heard). */
+  durableHlc = 0;
+  /**
+   * A complete round the peer had not made durable yet when it ended
+   * (doneHlc: the peer's HLC then): it counts once durableHlc reaches doneHlc.
+   * A node whose log lost its unsynced tail in a crash would otherwise come
+   * back with elements whose removal every peer has already collected.
+   */
+  aeUndurable: { startHlc: number; doneHlc: number } | null = null;
 
   constructor(
     readonly address: BusAddress,
@@ -59,9 +72,29 @@ export class PeerSession {
     this.peerLastSeq = 0;
     this.aeRound = null;
     this.aeCompletedHlc = 0;
+    this.durableHlc = 0;
+    this.aeUndurable = null;
     this.ackedAtLastTick = 0;
     this.appliedAtLastTick = 0;
   }
+}
+
+/**
+ * A complete anti-entropy round with `peer` that started at startHlc (ours)
+ * and ended at doneHlc (the peer's HLC). An older round still waiting for the
+ * peer's durability is kept: it is the one that will count first.
+ */
+export function roundCompleted(peer: PeerSession, startHlc: number, doneHlc: number): void {
+  if (peer.aeUndurable === null) peer.aeUndurable = { startHlc, doneHlc };
+  roundMadeDurable(peer);
+}
+
+/** The peer's durability point moved: a waiting round counts once the peer has made its end durable. */
+export function roundMadeDurable(peer: PeerSession): void {
+  const r = peer.aeUndurable;
+  if (r === null || !(peer.durableHlc >= r.doneHlc)) return;
+  peer.aeCompletedHlc = Math.max(peer.aeCompletedHlc, r.startHlc);
+  peer.aeUndurable = null;
 }
 
 /** "host:port" → BusAddress; null when malformed. */

@@ -9,7 +9,7 @@ import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
-import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
+import { NACK_INTERVAL_MS, PeerSession, roundMadeDurable } from './peer.js';
 import { applyState, invalidState, liveState, tombState } from './state-apply.js';
 import { decodeEvents, decodeStates, encodeStates, type ItemEvent, type WireStates } from './wire.js';
 import { Tombstone } from '../crdt/key-meta.js';
@@ -39,6 +39,8 @@ export interface ReplicaHost {
   remoteWrite(db: Database, key: string, event: string): void;
   /** A peer's PUBLISH (shard: SPUBLISH) for this node's subscribers. */
   deliverPublished(channel: string, message: string, shard: boolean): void;
+  /** The HLC up to which this node's state survives a crash (Persistence.durableHlc; Infinity without persistence). */
+  durableHlc(): number;
 }
 
 /** One deltas message's content: the log range it covers and the states in wire form. */
@@ -330,7 +332,7 @@ export class Replicator {
 
   private sendHeartbeat(peer: PeerSession): void {
     if (peer.link.state !== 'ready') return;
-    this.send(peer, { k: 'hb', seq: this.log.lastSeq, ack: peer.appliedSeq, ackId: peer.peerId, sent: peer.sentSeq });
+    this.send(peer, { k: 'hb', seq: this.log.lastSeq, ack: peer.appliedSeq, ackId: peer.peerId, sent: peer.sentSeq, dur: this.host.durableHlc() });
   }
 
   private antiEntropyTick(): void {
@@ -378,7 +380,9 @@ export class Replicator {
    * completed with each peer.
    */
   collectTombstones(): void {
-    let horizon = Infinity;
+    // Our own state up to the horizon must survive a crash as well: what we
+    // drop now must not come back from an older log.
+    let horizon = this.host.durableHlc();
     for (const peer of this.peers) horizon = Math.min(horizon, peer.aeCompletedHlc);
     if (horizon === 0) return;
     this.crdt.collectedBefore = horizon;
@@ -444,6 +448,12 @@ export class Replicator {
 
   private onHeartbeat(peer: PeerSession, m: Heartbeat): void {
     peer.peerLastSeq = m.seq;
+    // A node too old to report durability is taken as durable at once (the behaviour before the field existed).
+    const durable = m.dur ?? Infinity;
+    if (durable > peer.durableHlc) {
+      peer.durableHlc = durable;
+      roundMadeDurable(peer);
+    }
     if (m.ackId === this.options.selfId && m.ack > peer.ackedSeq) {
       peer.ackedSeq = Math.min(m.ack, this.log.lastSeq);
       if (peer.sentSeq < peer.ackedSeq) peer.sentSeq = peer.ackedSeq;

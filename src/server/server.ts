@@ -197,6 +197,11 @@ export class Server implements KeyspaceListener {
     this.keyEvents.emit(db, key, event);
   }
 
+  /** ReplicaHost: how far this node's state survives a crash (src/persistence/persistence.ts). */
+  durableHlc(): number {
+    return this.persistence?.durableHlc ?? Infinity;
+  }
+
   deliverPublished(channel: string, message: string, shard: boolean): void {
     if (shard) this.pubsub.publishShard(channel, message);
     else this.pubsub.publish(channel, message);
