@@ -29,8 +29,14 @@ async function main(): Promise<void> {
   runtime.process.configFile = config.file;
   const node = createNode({ runtime, config, log });
   let stopping = false;
-  const shutdown = (reason: string): void => {
+  /** finalSave: a signal (the SHUTDOWN command saved before asking). */
+  const shutdown = (reason: string, finalSave: boolean): void => {
     if (stopping) return;
+    if (finalSave && !(node.persistence?.saveBeforeShutdown('default') ?? true)) {
+      // As Redis with shutdown-on-sigterm default: a failed final save keeps the node running.
+      log.error({ reason }, 'Errors trying to shut down the server, check the logs for more information');
+      return;
+    }
     stopping = true;
     log.info({ reason }, 'Shutting down');
     node
@@ -45,9 +51,9 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
-  node.onShutdown(() => shutdown('SHUTDOWN command'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  node.onShutdown(() => shutdown('SHUTDOWN command', false));
+  process.on('SIGTERM', () => shutdown('SIGTERM', true));
+  process.on('SIGINT', () => shutdown('SIGINT', true));
   try {
     await startNode(node);
   } catch (err) {

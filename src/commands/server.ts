@@ -74,17 +74,20 @@ function shutdown(c: Client, argv: string[]): void {
   let save = false;
   let nosave = false;
   let abort = false;
+  let force = false;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (isArg(a, 'NOSAVE')) nosave = true;
     else if (isArg(a, 'SAVE')) save = true;
     else if (isArg(a, 'ABORT')) abort = true;
-    else if (!isArg(a, 'NOW') && !isArg(a, 'FORCE')) return c.error(ERR.syntax);
+    else if (isArg(a, 'FORCE')) force = true;
+    else if (!isArg(a, 'NOW')) return c.error(ERR.syntax);
   }
   if ((abort && argv.length > 2) || (save && nosave)) return c.error(ERR.syntax);
   if (abort) return c.error('ERR No shutdown in progress.');
   c.server.log.warn({ client: c.remoteAddress }, 'User requested shutdown...');
-  if (!c.server.requestShutdown()) c.error('ERR Errors trying to SHUTDOWN. Check logs.');
+  const saved = c.server.persistence?.saveBeforeShutdown(save ? 'save' : nosave ? 'nosave' : 'default') ?? true;
+  if ((!saved && !force) || !c.server.requestShutdown()) c.error('ERR Errors trying to SHUTDOWN. Check logs.');
 }
 
 /** SLOWLOG GET [count]: [id, time, duration, args, peer, name] per entry, newest first. */

@@ -20,6 +20,8 @@ const EMPTY = Buffer.alloc(0);
  * would anyway.
  */
 const DURABILITY_SYNC_MS = 30_000;
+const MISCONF_RDB =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 /** How often the persistence cron runs (everysec fsync, save points, auto rewrite). */
 const TICK_MS = 100;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long. */
@@ -201,11 +203,43 @@ export class Persistence {
   }
 
   /**
-   * Set while the log cannot be written (flushAppendOnlyFile's error state):
-   * write commands get -MISCONF until a retry (each cron tick) succeeds.
+   * Why write commands are refused now, or null (writeCommandsDeniedByDiskError):
+   * the last background save failed while save points are set and
+   * stop-writes-on-bgsave-error is on (until a save succeeds), or the log
+   * cannot be written (until a retry, each cron tick, succeeds).
    */
   get writeRefusal(): string | null {
+    const config = this.server.config;
+    if (!this.info.rdbLastBgsaveOk && config.bool('stop-writes-on-bgsave-error') && this.savePointsSet) return MISCONF_RDB;
     return this.writeError === null ? null : `MISCONF Errors writing to the AOF file: ${this.writeError}`;
+  }
+
+  private get savePointsSet(): boolean {
+    return this.server.config.get('save').trim() !== '';
+  }
+
+  /**
+   * Before the node stops (SHUTDOWN, SIGTERM): a final snapshot when save
+   * points are set or SAVE was asked, unless NOSAVE, as Redis's
+   * prepareForShutdown. A background job in progress is dropped first.
+   * Returns false when the snapshot could not be written (the shutdown is
+   * then refused unless forced).
+   */
+  saveBeforeShutdown(mode: 'default' | 'save' | 'nosave'): boolean {
+    if (mode === 'nosave' || (mode === 'default' && !this.savePointsSet)) return true;
+    if (this.job !== null) {
+      this.job.checkpoint.abort();
+      this.jobEnded(this.job, false);
+    }
+    try {
+      this.server.log.info('Saving the final RDB snapshot before exiting.');
+      this.saveNow();
+      return true;
+    } catch (err) {
+      this.server.log.error({ err }, 'Error trying to save the DB, can\'t exit.');
+      this.saved(false);
+      return false;
+    }
   }
 
   // ---- startup ---------------------------------------------------------------
@@ -323,7 +357,15 @@ export class Persistence {
   startJob(kind: JobKind): string | null {
     if (this.job !== null) return this.job.kind === kind ? 'already' : 'busy';
     this.commit();
-    const checkpoint = kind === 'save' ? new Checkpoint(this.disk, this.snapshotFile, this.server.keyspace, this.crdt) : this.rewriteCheckpoint();
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = kind === 'save' ? new Checkpoint(this.disk, this.snapshotFile, this.server.keyspace, this.crdt) : this.rewriteCheckpoint();
+    } catch (err) {
+      // As a Redis child that cannot create its file: the job started, and failed.
+      this.server.log.error({ err, kind }, 'Background save/rewrite failed');
+      this.recordJobEnd(kind, false, 0);
+      return null;
+    }
     this.job = { kind, checkpoint, startedMs: this.server.now() };
     this.collecting = true;
     this.server.runtime.timer.setImmediate(() => this.stepJob());
@@ -365,8 +407,13 @@ export class Persistence {
   private jobEnded(job: Job, ok: boolean): void {
     this.job = null;
     this.collecting = this.aof !== null;
-    const sec = Math.round((this.server.now() - job.startedMs) / 1000);
-    if (job.kind === 'save') {
+    this.recordJobEnd(job.kind, ok, Math.round((this.server.now() - job.startedMs) / 1000));
+    this.server.log.info({ kind: job.kind, ok, keys: job.checkpoint.keys }, ok ? 'Background saving terminated with success' : 'Background saving error');
+  }
+
+  /** INFO persistence's record of a finished BGSAVE or rewrite. */
+  private recordJobEnd(kind: JobKind, ok: boolean, sec: number): void {
+    if (kind === 'save') {
       this.saved(ok);
       this.info.rdbLastBgsaveTimeSec = sec;
     } else {
@@ -374,7 +421,6 @@ export class Persistence {
       this.info.aofLastRewriteTimeSec = sec;
       if (ok) this.info.aofRewrites++;
     }
-    this.server.log.info({ kind: job.kind, ok, keys: job.checkpoint.keys }, ok ? 'Background saving terminated with success' : 'Background saving error');
   }
 
   private saved(ok: boolean): void {
