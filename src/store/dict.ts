@@ -222,11 +222,35 @@ export class Dict<N extends DictNode<N>> {
     }
   }
 
-  /** A random node (dictGetFairRandomKey-like: sample some, pick one), or undefined. */
+  /**
+   * A random node (dictGetFairRandomKey: sample some, pick one), or
+   * undefined when empty. A sample can come back empty while rehashing (its
+   * walk may cover only buckets both tables have emptied); then, as Redis,
+   * random buckets are drawn until a non-empty one.
+   */
   random(rand: (bound: number) => number): N | undefined {
     if (this.size === 0) return undefined;
     const sample = this.sample(16, rand);
-    return sample.length ? sample[rand(sample.length)] : undefined;
+    return sample.length > 0 ? sample[rand(sample.length)] : this.randomBucketNode(rand);
+  }
+
+  /** dictGetRandomKey: a random non-empty bucket (the dict must not be empty), then a random node of its chain. */
+  private randomBucketNode(rand: (bound: number) => number): N {
+    const t0 = this.t0;
+    const t1 = this.t1;
+    // t0's buckets below rehashIdx were moved to t1: draw from the rest of t0 and all of t1.
+    const skip = t1 === null ? 0 : this.rehashIdx;
+    const span = t0.buckets.length - skip + (t1 === null ? 0 : t1.buckets.length);
+    let head: N | null = null;
+    while (head === null) {
+      const i = skip + rand(span);
+      head = (i < t0.buckets.length ? t0.buckets[i] : t1!.buckets[i - t0.buckets.length]) ?? null;
+    }
+    let length = 0;
+    for (let n: N | null = head; n !== null; n = n.next) length++;
+    let node = head;
+    for (let k = rand(length); k > 0; k--) node = node.next!;
+    return node;
   }
 
   /**

@@ -144,4 +144,21 @@ describe('Dict', () => {
       { numRuns: 100 },
     );
   });
+
+  it('random finds a node when a sample walk meets only buckets emptied by a rehash (fast-check counterexample)', () => {
+    for (const seed of [-723018911, 575374418, -929934870]) {
+      const d = new Dict<Node>(seed >>> 0);
+      for (let i = 0; i < 257; i++) d.add(new Node(`k${i}`, i));
+      let state = seed | 1;
+      const rand = (bound: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) | 0;
+        return (state >>> 8) % bound;
+      };
+      d.sample(1, rand);
+      const node = d.random(rand);
+      expect(node).toBeDefined();
+      expect(d.get(node!.key)).toBe(node);
+    }
+  });
 });
+
