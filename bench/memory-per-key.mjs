@@ -21,6 +21,7 @@ function measure(replicated) {
   const listener = {
     keyWritten: (db, key, event) => crdt?.written(db, key, event),
     keyExpired: () => {},
+    keyCreated: () => {},
   };
   const keyspace = new Keyspace(16, 1, { nowMs: () => 1_800_000_000_000, expiryPaused: false }, listener);
   let tick = 0;

@@ -35,12 +35,6 @@ const MIN = 16;
 class Leaf {
   items: ZNode[] = [];
   scores: number[] = [];
-  /**
-   * The members' keys, packed beside their scores: a comparison between
-   * equal scores reads the key without first loading its ZNode (one cache
-   * miss less per tie on a large set).
-   */
-  keys: string[] = [];
   prev: Leaf | null = null;
   next: Leaf | null = null;
 }
@@ -48,7 +42,7 @@ class Leaf {
 class Inner {
   children: BNode[] = [];
   sizes: number[] = [];
-  lowKeys: string[] = [];
+  lows: ZNode[] = [];
   lowScores: number[] = [];
 }
 
@@ -65,21 +59,17 @@ function total(n: BNode): number {
   return s;
 }
 
-function firstKey(n: BNode): string {
-  return n instanceof Leaf ? n.keys[0]! : n.lowKeys[0]!;
-}
-
-function firstScore(n: BNode): number {
-  return n instanceof Leaf ? n.scores[0]! : n.lowScores[0]!;
+function firstOf(n: BNode): ZNode {
+  return n instanceof Leaf ? n.items[0]! : n.lows[0]!;
 }
 
 /** How many entries of a node satisfy `before` (binary search over the packed scores). */
-function countPrefix(scores: number[], keys: string[], before: Before): number {
+function countPrefix(scores: number[], nodes: ZNode[], before: Before): number {
   let lo = 0;
   let hi = scores.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(scores[mid]!, keys[mid]!)) lo = mid + 1;
+    if (before(scores[mid]!, nodes[mid]!.key)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -89,13 +79,13 @@ function countPrefix(scores: number[], keys: string[], before: Before): number {
  * How many entries of a node sort before (score, key): the descent of
  * insert and remove, with the comparison inline rather than a predicate call.
  */
-function countBelow(scores: number[], keys: string[], score: number, key: string): number {
+function countBelow(scores: number[], nodes: ZNode[], score: number, key: string): number {
   let lo = 0;
   let hi = scores.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const s = scores[mid]!;
-    if (s < score || (s === score && keys[mid]! < key)) lo = mid + 1;
+    if (s < score || (s === score && nodes[mid]!.key < key)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -121,7 +111,6 @@ function splitNode(n: BNode): BNode {
   if (n instanceof Leaf) {
     const r = new Leaf();
     r.items = n.items.splice(half);
-    r.keys = n.keys.splice(half);
     r.scores = n.scores.splice(half);
     r.next = n.next;
     r.prev = n;
@@ -132,7 +121,7 @@ function splitNode(n: BNode): BNode {
   const r = new Inner();
   r.children = n.children.splice(half);
   r.sizes = n.sizes.splice(half);
-  r.lowKeys = n.lowKeys.splice(half);
+  r.lows = n.lows.splice(half);
   r.lowScores = n.lowScores.splice(half);
   return r;
 }
@@ -141,7 +130,6 @@ function splitNode(n: BNode): BNode {
 function absorb(left: BNode, right: BNode): void {
   if (left instanceof Leaf && right instanceof Leaf) {
     left.items.push(...right.items);
-    left.keys.push(...right.keys);
     left.scores.push(...right.scores);
     unlinkLeaf(right);
     return;
@@ -150,7 +138,7 @@ function absorb(left: BNode, right: BNode): void {
   const r = right as Inner;
   l.children.push(...r.children);
   l.sizes.push(...r.sizes);
-  l.lowKeys.push(...r.lowKeys);
+  l.lows.push(...r.lows);
   l.lowScores.push(...r.lowScores);
 }
 
@@ -165,21 +153,22 @@ function removeChild(p: Inner, i: number): void {
   if (child instanceof Leaf) unlinkLeaf(child);
   removeAt(p.children, i);
   removeAt(p.sizes, i);
-  removeAt(p.lowKeys, i);
+  removeAt(p.lows, i);
   removeAt(p.lowScores, i);
 }
 
 function insertChild(p: Inner, i: number, child: BNode): void {
   insertAt(p.children, i, child);
   insertAt(p.sizes, i, total(child));
-  insertAt(p.lowKeys, i, firstKey(child));
-  insertAt(p.lowScores, i, firstScore(child));
+  const low = firstOf(child);
+  insertAt(p.lows, i, low);
+  insertAt(p.lowScores, i, low.score);
 }
 
 function setLow(p: Inner, i: number): void {
-  const child = p.children[i]!;
-  p.lowKeys[i] = firstKey(child);
-  p.lowScores[i] = firstScore(child);
+  const low = firstOf(p.children[i]!);
+  p.lows[i] = low;
+  p.lowScores[i] = low.score;
 }
 
 /** Merges child i with a neighbour when both fit in one node; returns the survivor's index. */
@@ -193,7 +182,7 @@ function mergeNeighbour(p: Inner, i: number): number {
   p.sizes[left]! += p.sizes[left + 1]!;
   removeAt(p.children, left + 1);
   removeAt(p.sizes, left + 1);
-  removeAt(p.lowKeys, left + 1);
+  removeAt(p.lows, left + 1);
   removeAt(p.lowScores, left + 1);
   return left;
 }
@@ -230,14 +219,14 @@ export class OrderTree {
     pathLen = 0;
     let n = this.root;
     while (n instanceof Inner) {
-      const k = before === null ? countBelow(n.lowScores, n.lowKeys, score, key) : countPrefix(n.lowScores, n.lowKeys, before);
+      const k = before === null ? countBelow(n.lowScores, n.lows, score, key) : countPrefix(n.lowScores, n.lows, before);
       const i = k === 0 ? 0 : k - 1;
       for (let j = 0; j < i; j++) rank += n.sizes[j]!;
       pathNodes[pathLen] = n;
       pathIdx[pathLen++] = i;
       n = n.children[i]!;
     }
-    const idx = before === null ? countBelow(n.scores, n.keys, score, key) : countPrefix(n.scores, n.keys, before);
+    const idx = before === null ? countBelow(n.scores, n.items, score, key) : countPrefix(n.scores, n.items, before);
     this.leaf = n;
     this.leafIdx = idx;
     return rank + idx;
@@ -270,7 +259,6 @@ export class OrderTree {
     this.countBelow(node.score, node.key);
     insertAt(this.leaf.items, this.leafIdx, node);
     insertAt(this.leaf.scores, this.leafIdx, node.score);
-    insertAt(this.leaf.keys, this.leafIdx, node.key);
     for (let l = 0; l < pathLen; l++) pathNodes[l]!.sizes[pathIdx[l]!]!++;
     this.len++;
     this.repair();
@@ -301,7 +289,6 @@ export class OrderTree {
   private removeHere(): void {
     removeAt(this.leaf.items, this.leafIdx);
     removeAt(this.leaf.scores, this.leafIdx);
-    removeAt(this.leaf.keys, this.leafIdx);
     for (let l = 0; l < pathLen; l++) pathNodes[l]!.sizes[pathIdx[l]!]!--;
     this.len--;
     this.repair();
