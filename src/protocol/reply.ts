@@ -104,10 +104,15 @@ export class ReplyWriter {
     this.pos += this.buf.latin1Write(s, this.pos);
   }
 
-  private rawBytes(b: Buffer): void {
+  /**
+   * owned: b is this reply's own copy. A stored value (a Buffer that SETRANGE
+   * or SETBIT change in place) is copied: the socket may still hold the
+   * bytes after the command, when the kernel took only part of them.
+   */
+  private rawBytes(b: Buffer, owned: boolean): void {
     if (b.length >= LARGE_VALUE_BYTES) {
       this.sealBuffer();
-      this.chunks.push(b);
+      this.chunks.push(owned ? b : Buffer.from(b));
       this.chunkBytes += b.length;
       return;
     }
@@ -163,7 +168,7 @@ export class ReplyWriter {
       const len = value.length;
       if (len >= LARGE_VALUE_BYTES) {
         this.raw(`$${len}\r\n`);
-        this.rawBytes(Buffer.from(value, 'latin1'));
+        this.rawBytes(Buffer.from(value, 'latin1'), true);
         this.raw(CRLF);
         return;
       }
@@ -183,7 +188,7 @@ export class ReplyWriter {
       return;
     }
     this.raw(`$${value.length}\r\n`);
-    this.rawBytes(value);
+    this.rawBytes(value, false);
     this.raw(CRLF);
   }
 

@@ -79,4 +79,15 @@ describe('ReplyWriter', () => {
     expect(w.pendingBytes).toBe(0);
     expect(w.take()).toBeNull();
   });
+
+  it('a large stored value the socket still holds is not changed by a later in-place write', () => {
+    const w = new ReplyWriter();
+    const socket = new FakeSocket(true);
+    const stored = Buffer.alloc(40_000, 'a');
+    w.bulk(stored);
+    w.sendTo(socket);
+    stored.fill('b'); // SETRANGE / SETBIT change a Buffer value in place
+    expect(socket.keptBytes()).toBe(`$40000\r\n${'a'.repeat(40_000)}\r\n`);
+  });
 });
+
