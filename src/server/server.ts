@@ -477,7 +477,6 @@ export class Server implements KeyspaceListener {
     this.afterReply(c);
   }
 
-  /** Starts an I/O batch: samples the wall clock for the commands that follow. */
   /**
    * Clients whose replies wait for the end of this round of I/O callbacks.
    * Replies go out in one burst after every readable client was served (as
@@ -494,10 +493,11 @@ export class Server implements KeyspaceListener {
     this.flushQueue.push(c);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    this.runtime.timer.setImmediate(this.flushQueued);
+    this.runtime.timer.setImmediate(this.flushRound);
   }
 
-  private readonly flushQueued = (): void => {
+  /** The end of an I/O round: every queued client's replies go out. */
+  private readonly flushRound = (): void => {
     this.flushScheduled = false;
     const queue = this.flushQueue;
     for (let i = 0; i < queue.length; i++) {
@@ -508,6 +508,7 @@ export class Server implements KeyspaceListener {
     queue.length = 0;
   };
 
+  /** Starts an I/O batch: samples the wall clock for the commands that follow. */
   beginBatch(): void {
     const clock = this.runtime.clock;
     this.batchWallMs = Math.floor(clock.nowMs());
