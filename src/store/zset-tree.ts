@@ -75,21 +75,10 @@ function countPrefix(scores: number[], nodes: ZNode[], before: Before): number {
   return lo;
 }
 
-/**
- * How many entries of a node sort before (score, key): the descent of
- * insert and remove, with the comparison inline rather than a predicate call.
- */
-function countBelow(scores: number[], nodes: ZNode[], score: number, key: string): number {
-  let lo = 0;
-  let hi = scores.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const s = scores[mid]!;
-    if (s < score || (s === score && nodes[mid]!.key < key)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The (score, key) an exact descent is after (one command runs at a time, so one shared target). */
+let targetScore = 0;
+let targetKey = '';
+const belowTarget: Before = (score, key) => score < targetScore || (score === targetScore && key < targetKey);
 
 /** a.splice(i, 0, v) without allocating the removed-elements array (nodes hold at most MAX + 1). */
 function insertAt<T>(a: T[], i: number, v: T): void {
@@ -205,31 +194,28 @@ export class OrderTree {
 
   /** How many members satisfy `before` (their ranks are 0..n-1); leaves the path and position set. */
   countBefore(before: Before): number {
-    return this.descend(before, 0, '');
-  }
-
-  /** How many members sort before (score, key): countBefore with the comparison inline. */
-  countBelow(score: number, key: string): number {
-    return this.descend(null, score, key);
-  }
-
-  /** The descent of countBefore (before set) and countBelow (before null: score and key). */
-  private descend(before: Before | null, score: number, key: string): number {
     let rank = 0;
     pathLen = 0;
     let n = this.root;
     while (n instanceof Inner) {
-      const k = before === null ? countBelow(n.lowScores, n.lows, score, key) : countPrefix(n.lowScores, n.lows, before);
+      const k = countPrefix(n.lowScores, n.lows, before);
       const i = k === 0 ? 0 : k - 1;
       for (let j = 0; j < i; j++) rank += n.sizes[j]!;
       pathNodes[pathLen] = n;
       pathIdx[pathLen++] = i;
       n = n.children[i]!;
     }
-    const idx = before === null ? countBelow(n.scores, n.items, score, key) : countPrefix(n.scores, n.items, before);
+    const idx = countPrefix(n.scores, n.items, before);
     this.leaf = n;
     this.leafIdx = idx;
     return rank + idx;
+  }
+
+  /** How many members sort before (score, key); leaves the path and position set. */
+  countBelow(score: number, key: string): number {
+    targetScore = score;
+    targetKey = key;
+    return this.countBefore(belowTarget);
   }
 
   /** Descends to 0-based rank (< size), leaving the path and position set. */
