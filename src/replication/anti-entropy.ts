@@ -3,7 +3,7 @@ import type { Database } from '../store/database.js';
 import type { KeyCrdt } from './key-crdt.js';
 import { GROUP_COUNT, GROUP_FANOUT, leafOf } from './merkle.js';
 import type { AeDiff, AeDone, AeGroups, AeKeys, AeLeaves, KeyStateItem, States } from './messages.js';
-import { roundCompleted, type PeerSession } from './peer.js';
+import type { PeerSession } from './peer.js';
 import { stateOf } from './state-apply.js';
 import { encodeStates, type WireStates } from './wire.js';
 
@@ -134,10 +134,7 @@ export class AntiEntropy {
   /** doneHlc: the responder's HLC when it confirmed (its ae2 or aedone envelope). */
   private finish(peer: PeerSession, complete: boolean, doneHlc: number): void {
     const r = peer.aeRound!;
-    if (complete && r.complete) {
-      roundCompleted(peer, r.startHlc, doneHlc);
-      peer.aeRoundsCompleted++;
-    }
+    if (complete && r.complete) peer.roundCompleted(r.startHlc, doneHlc);
     peer.aeRound = null;
     this.host.roundEnded(peer, complete && r.complete);
   }

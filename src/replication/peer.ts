@@ -77,24 +77,32 @@ export class PeerSession {
     this.ackedAtLastTick = 0;
     this.appliedAtLastTick = 0;
   }
-}
 
-/**
- * A complete anti-entropy round with `peer` that started at startHlc (ours)
- * and ended at doneHlc (the peer's HLC). An older round still waiting for the
- * peer's durability is kept: it is the one that will count first.
- */
-export function roundCompleted(peer: PeerSession, startHlc: number, doneHlc: number): void {
-  if (peer.aeUndurable === null) peer.aeUndurable = { startHlc, doneHlc };
-  roundMadeDurable(peer);
-}
+  /**
+   * A complete anti-entropy round that started at startHlc (ours) and ended
+   * at doneHlc (the peer's HLC). An older round still waiting for the peer's
+   * durability is kept: it is the one that will count first.
+   */
+  roundCompleted(startHlc: number, doneHlc: number): void {
+    this.aeRoundsCompleted++;
+    if (this.aeUndurable === null) this.aeUndurable = { startHlc, doneHlc };
+    this.countDurableRound();
+  }
 
-/** The peer's durability point moved: a waiting round counts once the peer has made its end durable. */
-export function roundMadeDurable(peer: PeerSession): void {
-  const r = peer.aeUndurable;
-  if (r === null || !(peer.durableHlc >= r.doneHlc)) return;
-  peer.aeCompletedHlc = Math.max(peer.aeCompletedHlc, r.startHlc);
-  peer.aeUndurable = null;
+  /** The peer reported its durability point (a heartbeat). */
+  heardDurable(durableHlc: number): void {
+    if (!(durableHlc > this.durableHlc)) return;
+    this.durableHlc = durableHlc;
+    this.countDurableRound();
+  }
+
+  /** A waiting round counts once the peer has made its end durable. */
+  private countDurableRound(): void {
+    const r = this.aeUndurable;
+    if (r === null || !(this.durableHlc >= r.doneHlc)) return;
+    this.aeCompletedHlc = Math.max(this.aeCompletedHlc, r.startHlc);
+    this.aeUndurable = null;
+  }
 }
 
 /** "host:port" → BusAddress; null when malformed. */

@@ -9,7 +9,7 @@ import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
-import { NACK_INTERVAL_MS, PeerSession, roundMadeDurable } from './peer.js';
+import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
 import { applyState, invalidState, liveState, tombState } from './state-apply.js';
 import { decodeEvents, decodeStates, encodeStates, type ItemEvent, type WireStates } from './wire.js';
 import { Tombstone } from '../crdt/key-meta.js';
@@ -449,11 +449,7 @@ export class Replicator {
   private onHeartbeat(peer: PeerSession, m: Heartbeat): void {
     peer.peerLastSeq = m.seq;
     // A node too old to report durability is taken as durable at once (the behaviour before the field existed).
-    const durable = m.dur ?? Infinity;
-    if (durable > peer.durableHlc) {
-      peer.durableHlc = durable;
-      roundMadeDurable(peer);
-    }
+    peer.heardDurable(m.dur ?? Infinity);
     if (m.ackId === this.options.selfId && m.ack > peer.ackedSeq) {
       peer.ackedSeq = Math.min(m.ack, this.log.lastSeq);
       if (peer.sentSeq < peer.ackedSeq) peer.sentSeq = peer.ackedSeq;
