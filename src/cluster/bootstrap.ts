@@ -104,5 +104,3 @@ function clusterHost(server: Server, file: string): ClusterHost {
     serialize: (state) => nodesConfText(state),
   };
 }
-
-/** Deletes the keys of slots another shard now serves (Redis's delKeysInSlot), as deletes that replicate to this shard. */

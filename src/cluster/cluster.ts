@@ -235,7 +235,7 @@ export class Cluster implements ClusterControl {
       case 'handoff':
         return this.onHandoff(sender, m);
       case 'handoff-ack':
-        return this.handoff.acked(m.hid!, sender.id);
+        return this.handoff.acked(m.hid!, sender.id, this.state);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { KeyStateItem } from '../replication/messages.js';
-import { stateOf } from '../replication/state-apply.js';
+import { pushState } from '../replication/anti-entropy.js';
 import { encodeStates, type WireStates } from '../replication/wire.js';
 import type { Logger } from '../log.js';
 import type { Replicator } from '../replication/replicator.js';
@@ -27,6 +27,7 @@ const RESEND_AFTER_MS = 1000;
 interface InFlight {
   id: number;
   to: string;
+  slot: number;
   keys: string[];
   sentMs: number;
 }
@@ -55,10 +56,6 @@ export class SlotHandoff {
     private readonly send: HandoffSend,
   ) {}
 
-  get active(): boolean {
-    return this.pending.size > 0;
-  }
-
   lost(slots: readonly number[]): void {
     for (const s of slots) this.pending.add(s);
   }
@@ -71,16 +68,17 @@ export class SlotHandoff {
     const db0 = this.server.keyspace.db(0);
     for (const slot of [...this.pending]) {
       const owner = state.ownerOf(slot);
-      if (owner === state.myself || (owner === null && state.importingFrom[slot] === null)) {
-        if (owner === state.myself) this.pending.delete(slot); // it came back: the keys are ours again
+      if (owner === state.myself) {
+        this.pending.delete(slot); // it came back: the keys are ours again
         continue;
       }
+      if (owner === null) continue; // nobody serves it yet: wait for the new owner
       const keys = db0.slotKeys!.keys(slot, KEYS_PER_MESSAGE);
       if (keys.length === 0) {
         this.pending.delete(slot);
         continue;
       }
-      this.ship(owner!, slot, keys, nowMs);
+      this.ship(owner, slot, keys, nowMs);
       return;
     }
   }
@@ -89,19 +87,21 @@ export class SlotHandoff {
     const r = this.server.replication!;
     const db0 = this.server.keyspace.db(0);
     const items: KeyStateItem[] = [];
-    for (const key of keys) {
-      const s = stateOf(r.crdt, db0, key);
-      if (s !== null) items.push([0, key, s]);
-    }
+    for (const key of keys) pushState(items, r.crdt, db0, key);
     const id = this.nextId++;
-    if (this.send(owner, id, [slot], encodeStates(items))) this.inFlight = { id, to: owner.id, keys, sentMs: nowMs };
+    if (this.send(owner, id, [slot], encodeStates(items))) this.inFlight = { id, to: owner.id, slot, keys, sentMs: nowMs };
   }
 
-  /** The owner merged a batch: its keys leave this node (deleted as writes, so this shard's replicas drop them too). */
-  acked(id: number, from: string): void {
+  /**
+   * The owner merged a batch: its keys leave this node (deleted as writes, so
+   * this shard's replicas drop them too), unless the slot came back to this
+   * node meanwhile: then they are its keys again.
+   */
+  acked(id: number, from: string, state: ClusterState): void {
     const f = this.inFlight;
     if (f === null || f.id !== id || f.to !== from) return;
     this.inFlight = null;
+    if (state.ownerOf(f.slot) === state.myself) return;
     const s = this.server;
     const db0 = s.keyspace.db(0);
     s.runAsCommand(() => {

@@ -178,7 +178,8 @@ function dbKey(db: number, key: string): string {
   return `${db}\u0000${key}`;
 }
 
-function pushState(out: KeyStateItem[], crdt: KeyCrdt, db: Database, key: string): void {
+/** Appends key's replicated state (live, hidden or tombstone) to out, if it has one. */
+export function pushState(out: KeyStateItem[], crdt: KeyCrdt, db: Database, key: string): void {
   const s: KeyState | null = stateOf(crdt, db, key);
   if (s !== null) out.push([db.id, key, s]);
 }
