@@ -185,6 +185,7 @@ export class Persistence {
     // Records a failed append left behind go first: dropping them would leave a hole in the log.
     const out = this.unwritten === null ? data : Buffer.concat([this.unwritten, data]);
     if (out.length === 0) return;
+    const goodIncrBytes = aof.bytes - aof.baseBytes;
     try {
       this.disk.append(aof.handle, out);
       aof.bytes += out.length;
@@ -197,6 +198,7 @@ export class Persistence {
       this.unwritten = out;
       this.writeError = (err as Error).message;
       this.server.log.error({ err }, 'Error writing to the AOF file');
+      this.cutFailedAppend(aof, goodIncrBytes);
       // Under always an acknowledged write must be on disk: like Redis, stop rather than reply.
       if (this.server.config.get('appendfsync') === 'always') throw err;
     }
@@ -300,6 +302,13 @@ export class Persistence {
     if (this.tick !== null) this.server.runtime.timer.clearInterval(this.tick);
     this.tick = null;
     this.commit();
+    // Records a failed append still holds get a last try; the node stops either way.
+    try {
+      if (this.unwritten !== null) this.write(EMPTY, 0);
+    } catch {
+      // Logged by write(); the check below reports what is lost.
+    }
+    if (this.unwritten !== null) this.server.log.error({ bytes: this.unwritten.length }, 'AOF records could not be written before shutdown');
     if (this.aof !== null) this.disk.fsync(this.aof.handle);
   }
 
@@ -493,6 +502,21 @@ export class Persistence {
   }
 
   /**
+   * A failed append may have left part of its records in the log: cut the
+   * log back to its last good size (as Redis after a short write), so the
+   * retry of the held records does not follow a torn one and the node can
+   * still load its log.
+   */
+  private cutFailedAppend(aof: AofFile, goodIncrBytes: number): void {
+    try {
+      this.disk.truncate(joinPath(this.aofDir, aof.manifest.incr), goodIncrBytes);
+      aof.bytes = aof.baseBytes + goodIncrBytes;
+    } catch (err) {
+      this.server.log.error({ err }, 'Could not cut a failed append from the AOF file');
+    }
+  }
+
+  /**
    * everysec: one fsync a second. no: one every DURABILITY_SYNC_MS, only so
    * that the durability point peers wait for (durableHlc) keeps moving.
    * An idle log is durable up to now.
@@ -507,8 +531,15 @@ export class Persistence {
     const mode = this.server.config.get('appendfsync');
     const periodMs = mode === 'everysec' ? 1000 : mode === 'no' ? DURABILITY_SYNC_MS : 0;
     if (periodMs === 0 || mono - this.lastFsyncMs < periodMs) return;
-    this.synced(aof);
     this.lastFsyncMs = mono;
+    try {
+      this.synced(aof);
+      this.writeError = null;
+    } catch (err) {
+      // As Redis's failed background fsync: writes are refused (-MISCONF) until a later fsync succeeds.
+      this.writeError = (err as Error).message;
+      this.server.log.error({ err }, 'Error syncing the AOF file');
+    }
   }
 
   // ---- cron ------------------------------------------------------------------

@@ -18,13 +18,22 @@ import { eventually } from '../helpers/processes.js';
 const dir = mkdtempSync(join(tmpdir(), 'strata-aof-err-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function start(failing: { on: boolean }) {
+async function start(failing: { on: boolean; fsync?: boolean }) {
   const runtime = realRuntime();
   const disk = runtime.disk;
   const append = disk.append.bind(disk);
   disk.append = (handle, data) => {
-    if (failing.on) throw new Error('No space left on device');
+    if (failing.on) {
+      // A short write: part of the records reaches the file before the error.
+      append(handle, data.subarray(0, data.length >> 1));
+      throw new Error('No space left on device');
+    }
     append(handle, data);
+  };
+  const fsync = disk.fsync.bind(disk);
+  disk.fsync = (handle) => {
+    if (failing.fsync === true) throw new Error('Input/output error');
+    fsync(handle);
   };
   const config = configFrom([['port', '0'], ['bind', '127.0.0.1'], ['dir', dir], ['appendonly', 'yes'], ['appendfsync', 'everysec']]);
   const server = createNode({ runtime, config, log: silentLogger() });
@@ -53,4 +62,21 @@ describe('AOF write errors', () => {
     again.client.disconnect();
     await again.server.stop();
   });
+
+  it('a failed everysec fsync refuses writes with -MISCONF until a later fsync succeeds', async () => {
+    const failing = { on: false, fsync: false };
+    const { server, client } = await start(failing);
+    await client.set('k', '1');
+    failing.fsync = true;
+    await client.set('k', '2');
+    await eventually('writes refused', async () =>
+      (await client.set('k', '3').then(() => 'accepted', (e: Error) => e.message)).startsWith('MISCONF Errors writing to the AOF file: Input/output error') ? null : 'still accepted',
+    );
+    expect(await client.get('k')).not.toBeNull();
+    failing.fsync = false;
+    await eventually('writes accepted again', async () => ((await client.set('k', '4').catch(() => null)) === 'OK' ? null : 'still refused'));
+    client.disconnect();
+    await server.stop();
+  });
 });
+
