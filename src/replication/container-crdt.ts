@@ -39,7 +39,12 @@ const MAX_PENDING = 10_000_000;
  */
 export class ContainerCrdt implements ElementObserver {
   private pending: PendingChange[] = [];
-  limits: ContainerLimits = { hash: { maxEntries: 128, maxValue: 64 }, intsetMax: 512, zset: { maxEntries: 128, maxValue: 64 } };
+  limits: ContainerLimits = {
+    hash: { maxEntries: 128, maxValue: 64 },
+    intsetMax: 512,
+    zset: { maxEntries: 128, maxValue: 64 },
+    stream: { maxBytes: 4096, maxEntries: 100 },
+  };
 
   constructor(private readonly crdt: KeyCrdt) {}
 

@@ -4,6 +4,7 @@ import { compareVersion, mergeCounters, type CounterRow, type ElementState } fro
 import type { Entry } from '../store/entry.js';
 import type { HashLimits, HashValue } from '../store/hash.js';
 import type { SetValue } from '../store/set.js';
+import type { StreamLimits } from '../store/stream.js';
 import type { ZSetValue } from '../store/zset.js';
 import { mixCounters, mixNumber, mixOrigin, mixString } from './merkle.js';
 
@@ -15,11 +16,16 @@ import { mixCounters, mixNumber, mixOrigin, mixString } from './merkle.js';
  * and a set is add-wins. The container itself is versioned like any key.
  */
 
-/** Settings a container needs to stay encoded as Redis would (hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*). */
+/**
+ * Settings a merged value needs to stay encoded as Redis would
+ * (hash-max-listpack-*, set-max-intset-entries, zset-max-listpack-*,
+ * stream-node-max-*).
+ */
 export interface ContainerLimits {
   hash: HashLimits;
   intsetMax: number;
   zset: HashLimits;
+  stream: StreamLimits;
 }
 
 /** What replication does to a hash or a set, whichever it is. */

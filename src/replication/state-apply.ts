@@ -183,7 +183,7 @@ function replaceLive(crdt: KeyCrdt, db: Database, key: string, e: Entry | undefi
     meta.elementsDigest = 0;
     mergeListElems(meta, e, s.v as unknown as ListElemState[], crdt.stampAbove(0), crdt.collectedBefore);
   } else if (e.type === 'stream') {
-    loadStream(meta, e.value as StreamValue, s.v, crdt.stampAbove(0));
+    loadStream(meta, e.value as StreamValue, s.v, crdt.stampAbove(0), crdt.containers.limits.stream);
   }
   setExpireAt(db, e, s.e ?? 0);
   if (tomb !== undefined) crdt.tombstones[db.id]!.delete(key);
@@ -237,7 +237,7 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
     event = s.e === 0 ? 'persist' : 'expire';
   }
   if (e.type === 'stream') {
-    if (mergeStream(meta, e.value as StreamValue, s.v, crdt.stampAbove(0), crdt.collectedBefore)) event = 'xadd';
+    if (mergeStream(meta, e.value as StreamValue, s.v, crdt.stampAbove(0), crdt.collectedBefore, crdt.containers.limits.stream)) event = 'xadd';
     if (event !== null) crdt.redigest(db, e, oldDigest);
     return event;
   }

@@ -23,7 +23,6 @@ const STREAM_EVENTS = new Set([
 const ENTRY_EVENTS = new Set(['xadd', 'xdel', 'xtrim', 'xsetid']);
 
 /** Node sizes of streams rebuilt by a merge: Redis's defaults (stream-node-max-bytes / -entries). */
-const MERGE_LIMITS: StreamLimits = { maxBytes: 4096, maxEntries: 100 };
 
 /**
  * The CRDT state kept on a stream's KeyMeta. Live entries carry their stamp
@@ -183,7 +182,10 @@ function syncCursor(rec: GroupRec, g: ConsumerGroup, setid: boolean): void {
 }
 
 function syncPel(rec: GroupRec, g: ConsumerGroup, st: StreamStamps, now: number): void {
-  for (const [id, nack] of g.pel.from(0n)) {
+  // By index: no copy of the PEL and no pair per entry.
+  for (let i = 0; i < g.pel.size; i++) {
+    const id = g.pel.idAt(i);
+    const nack = g.pel.valueAt(i);
     const r = rec.pel.get(id);
     const owner = nack.consumer?.name ?? '';
     if (r !== undefined && isLive(r) && r.consumer === owner && r.deliveryTime === nack.deliveryTime && r.deliveryCount === nack.deliveryCount) continue;
@@ -230,18 +232,18 @@ export function streamStateError(v: unknown): string | null {
 }
 
 /** Installs a peer's stream state into a fresh value (a newer version replaced ours). */
-export function loadStream(meta: KeyMeta, s: StreamValue, v: unknown, nowHlc: number): void {
+export function loadStream(meta: KeyMeta, s: StreamValue, v: unknown, nowHlc: number, limits: StreamLimits): void {
   const d = decodeDoc(v, nowHlc);
   if (typeof d === 'string') throw new Error(d);
   meta.stream = new StreamMeta();
-  materialize(meta, s, d);
+  materialize(meta, s, d, limits);
 }
 
 /**
  * Joins a peer's state of the same version into ours. Returns whether the
  * stream changed (then it was rebuilt from the join).
  */
-export function mergeStream(meta: KeyMeta, s: StreamValue, v: unknown, nowHlc: number, collectedBefore: number): boolean {
+export function mergeStream(meta: KeyMeta, s: StreamValue, v: unknown, nowHlc: number, collectedBefore: number, limits: StreamLimits): boolean {
   const remote = decodeDoc(v, nowHlc);
   if (typeof remote === 'string') throw new Error(remote);
   const sm = meta.stream ?? (meta.stream = new StreamMeta());
@@ -250,12 +252,12 @@ export function mergeStream(meta: KeyMeta, s: StreamValue, v: unknown, nowHlc: n
   const changed = mergeDoc(local, remote);
   const collected = collectRemovals(local.entries, local.groups, collectedBefore);
   if (!changed && !collected) return false;
-  materialize(meta, s, local);
+  materialize(meta, s, local, limits);
   return true;
 }
 
 /** Rebuilds value and meta from a document (entries in ID order, groups with their PELs and consumers). */
-function materialize(meta: KeyMeta, s: StreamValue, d: StreamDoc): void {
+function materialize(meta: KeyMeta, s: StreamValue, d: StreamDoc, limits: StreamLimits): void {
   const sm = meta.stream!;
   const live: StreamEntry[] = [];
   sm.tombs = new Map();
@@ -270,7 +272,7 @@ function materialize(meta: KeyMeta, s: StreamValue, d: StreamDoc): void {
   s.lastId = d.lastId > top ? d.lastId : top;
   s.maxDeletedId = d.maxDeletedId;
   s.entriesAdded = Math.max(d.base + sumAdded(sm), live.length);
-  s.loadEntries(live, MERGE_LIMITS);
+  s.loadEntries(live, limits);
   s.removedLog = [];
   sm.groups = d.groups;
   loadGroups(s, d.groups);

@@ -322,6 +322,9 @@ export class Server implements KeyspaceListener {
       get zset() {
         return { maxEntries: config.int('zset-max-listpack-entries'), maxValue: config.int('zset-max-listpack-value') };
       },
+      get stream() {
+        return { maxBytes: config.int('stream-node-max-bytes'), maxEntries: config.int('stream-node-max-entries') };
+      },
     };
     return r;
   }
