@@ -1,7 +1,7 @@
 import type { Client } from '../server/client.js';
 import type { Bytes } from '../store/entry.js';
 import { readString, replyBytes } from './strings-common.js';
-import { ERR, lookupWrite, parseInteger, readOfType } from './util.js';
+import { ERR, lookupWrite, parseInteger, prefetchKeys, readOfType } from './util.js';
 
 /**
  * The SET family's shared core, as t_string.c's setGenericCommand and
@@ -160,6 +160,7 @@ export function msetGeneric(c: Client, argv: readonly string[], nx: boolean): vo
     c.error(`ERR wrong number of arguments for '${nx ? 'msetnx' : 'mset'}' command`);
     return;
   }
+  prefetchKeys(c, argv, 1, 2);
   if (nx) {
     for (let j = 1; j < argv.length; j += 2) {
       if (lookupWrite(c, argv[j]!) !== undefined) {

@@ -17,7 +17,7 @@ import {
   SetReply,
 } from './strings-set.js';
 import type { CommandSpec, KeyFlag, KeySpec } from './types.js';
-import { intArg, lookupRead, writeOfType } from './util.js';
+import { intArg, lookupRead, prefetchKeys, writeOfType } from './util.js';
 
 /** The string group (t_string.c): thin handlers over strings-set, strings-incr, strings-lcs. */
 
@@ -64,6 +64,7 @@ function getdelCommand(c: Client, argv: string[]): void {
 }
 
 function mgetCommand(c: Client, argv: string[]): void {
+  prefetchKeys(c, argv, 1, 1);
   c.reply.arrayHeader(argv.length - 1);
   for (let j = 1; j < argv.length; j++) {
     const e = lookupRead(c, argv[j]!);

@@ -17,6 +17,24 @@ const BIG_ARG_BYTES = 32 * 1024;
 const CR = 13;
 const LF = 10;
 
+/** Where peekKeys() hands each buffered command's first arguments. */
+export interface KeyPeekSink {
+  /**
+   * Takes a command by the byte spans of its argv[1], argv[2] and argv[3]
+   * in buf (spans[0..5]: start, end pairs; -1 where the command has no such
+   * argument); false when it wants no more.
+   */
+  addCommand(buf: Uint8Array, spans: Int32Array): boolean;
+}
+
+/** peekKeys()'s scratch spans (one parse runs at a time). */
+const peekSpans = new Int32Array(6);
+
+/** Commands with more arguments than this are not looked into by peekKeys() (a huge MSET is not worth the walk). */
+const PEEK_MAX_ARGS = 1024;
+/** Longest "*<n>" / "$<n>" header peekKeys() reads (the count, CR, LF and slack). */
+const PEEK_MAX_HEADER_BYTES = 24;
+
 export interface ParserLimits {
   /** proto-max-bulk-len, read at every bulk header so CONFIG SET applies to open connections. */
   maxBulkBytes: () => number;
@@ -113,6 +131,43 @@ export class RequestParser {
       if (status !== ParseStatus.Command || this.argsLeft === 0) return status;
     }
     return this.parseBulks();
+  }
+
+  /**
+   * Looks ahead, consuming nothing, at up to maxCommands complete multibulk
+   * commands from where next() will continue, and hands each one's
+   * argv[1..3] (the key of most commands, and members) to sink. Stops at what it does not see
+   * whole: an inline request, a partial or malformed command (next()
+   * reports errors in its turn). Returns how many commands it looked at.
+   */
+  peekKeys(sink: KeyPeekSink, maxCommands: number): number {
+    // Mid-command (or a big argument completed one inside feed()): next() does not start at pos.
+    if (this.argsLeft !== 0 || this.bigArg !== null || this.argv.length > 0) return 0;
+    const buf = this.buf;
+    const len = buf.length;
+    let p = this.pos;
+    let seen = 0;
+    while (seen < maxCommands && p < len && buf[p] === 0x2a /* '*' */) {
+      const cr = findHeaderEnd(buf, p + 1, len);
+      const argc = cr < 0 ? NaN : parseHeaderInt(buf, p + 1, cr);
+      if (!(argc > 0 && argc <= PEEK_MAX_ARGS)) break;
+      p = cr + 2;
+      peekSpans.fill(-1);
+      for (let a = 0; a < argc; a++) {
+        const bulkEnd = buf[p] === 0x24 /* '$' */ ? findHeaderEnd(buf, p + 1, len) : -1;
+        const bulkLen = bulkEnd < 0 ? NaN : parseHeaderInt(buf, p + 1, bulkEnd);
+        if (!(bulkLen >= 0) || bulkEnd + 4 + bulkLen > len) return seen;
+        const start = bulkEnd + 2;
+        if (a >= 1 && a <= 3) {
+          peekSpans[2 * a - 2] = start;
+          peekSpans[2 * a - 1] = start + bulkLen;
+        }
+        p = start + bulkLen + 2;
+      }
+      seen++;
+      if (argc >= 2 && !sink.addCommand(buf, peekSpans)) return seen;
+    }
+    return seen;
   }
 
   private drained(): ParseStatus {
@@ -261,6 +316,13 @@ const EMPTY = Buffer.alloc(0);
  * rules: "0", or an optional '-' then 1-9 then digits (no '+', no leading
  * zeros, no "-0"), at most 20 chars. NaN if malformed.
  */
+/** Index of the CR ending a header that starts before `from`, or -1 if not within PEEK_MAX_HEADER_BYTES (or the buffer). */
+function findHeaderEnd(buf: Buffer, from: number, len: number): number {
+  const limit = Math.min(len - 1, from + PEEK_MAX_HEADER_BYTES);
+  for (let i = from; i < limit; i++) if (buf[i] === CR) return buf[i + 1] === LF ? i : -1;
+  return -1;
+}
+
 function parseHeaderInt(buf: Buffer, start: number, end: number): number {
   const n = end - start;
   if (n <= 0 || n > 20) return NaN;

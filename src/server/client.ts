@@ -2,6 +2,7 @@ import { ParseStatus, RequestParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { StreamSocket } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
+import { PREFETCH_BATCH_KEYS } from '../store/prefetch.js';
 import type { Transaction, WatchedKey } from './multi.js';
 import type { ClientSubscriptions } from './pubsub.js';
 import type { Server } from './server.js';
@@ -152,7 +153,10 @@ export class Client {
   processInput(): void {
     this.server.beginBatch();
     this.lastInteractionMs = this.server.nowMs();
+    /** Commands left that the last prefetchPipeline() covered. */
+    let prefetched = 0;
     while (!this.closed && !this.paused && !this.waiting && !this.closeAfterReply) {
+      if (prefetched-- === 0) prefetched = this.prefetchPipeline() - 1;
       const status = this.parser.next();
       if (status === ParseStatus.NeedMore) break;
       if (status === ParseStatus.Error) {
@@ -165,6 +169,19 @@ export class Client {
     }
     if (this.socket.deferWrites === true) this.server.flushLater(this);
     else this.flush();
+  }
+
+  /**
+   * With several commands buffered (a pipeline), reads their keys into the
+   * CPU cache together before the first of them runs (KeyPrefetch); returns
+   * how many commands that covered, at least one.
+   */
+  private prefetchPipeline(): number {
+    const batch = this.server.keyPrefetch;
+    batch.begin(this.db);
+    const seen = this.parser.peekKeys(batch, PREFETCH_BATCH_KEYS);
+    if (seen > 1) batch.run();
+    return Math.max(1, seen);
   }
 
   /** Queued for the server's end-of-I/O flush (Server.flushLater). */

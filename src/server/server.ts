@@ -13,6 +13,7 @@ import { Replicator } from '../replication/replicator.js';
 import type { Database, KeyspaceListener } from '../store/database.js';
 import type { BusAddress } from '../transport/bus.js';
 import { Keyspace } from '../store/keyspace.js';
+import { KeyPrefetch } from '../store/prefetch.js';
 import type { Persistence } from '../persistence/persistence.js';
 import { BlockingRegistry } from './blocking.js';
 import { Client, ReplyMode } from './client.js';
@@ -88,6 +89,8 @@ export class Server implements KeyspaceListener {
   readonly keyEvents: KeyEvents;
   /** Client-side caching (CLIENT TRACKING) and its invalidation messages. */
   readonly tracking: Tracking;
+  /** Reads batches of keys into the CPU cache ahead of the commands that use them (one command runs at a time). */
+  readonly keyPrefetch = new KeyPrefetch();
   /** maxmemory (0: no limit, no eviction work at all) and the evictor. */
   private maxmemoryBytes = 0;
   private readonly evictor: Evictor;

@@ -20,6 +20,13 @@ export interface DictNode<N> {
   hash: number;
 }
 
+/** What KeyPrefetch reads ahead through, whatever the Dict's node type. */
+export interface PrefetchTarget {
+  hashBytes(buf: Uint8Array, start: number, end: number): number;
+  bucketHead(h: number): { readonly key: string } | null;
+  chainFind(head: { readonly key: string } | null, h: number): { readonly key: string } | null;
+}
+
 const INITIAL_SIZE = 4;
 /** Buckets moved per operation while rehashing. */
 const REHASH_STEP = 1;
@@ -36,7 +43,7 @@ function newTable<N>(size: number): Table<N> {
   return { buckets: new Array<N | null>(size).fill(null), mask: size - 1, used: 0 };
 }
 
-export class Dict<N extends DictNode<N>> {
+export class Dict<N extends DictNode<N>> implements PrefetchTarget {
   private t0: Table<N> = newTable(INITIAL_SIZE);
   private t1: Table<N> | null = null;
   /** Next bucket of t0 to move to t1, or -1 when not rehashing. */
@@ -59,21 +66,45 @@ export class Dict<N extends DictNode<N>> {
     // Murmur3-style mixing over the key's bytes (latin1 chars), seeded per process
     // so that clients cannot choose colliding keys ahead of time.
     let h = this.seed ^ key.length;
-    for (let i = 0; i < key.length; i++) {
-      let k = key.charCodeAt(i);
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, 0x1b873593);
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    // int32, so that nodes store it inline (a small integer) rather than boxed.
-    return h | 0;
+    for (let i = 0; i < key.length; i++) h = mixByte(h, key.charCodeAt(i));
+    return finishHash(h);
+  }
+
+  /** hash() of the latin1 string buf[start, end) would be, without making the string. */
+  hashBytes(buf: Uint8Array, start: number, end: number): number {
+    let h = this.seed ^ (end - start);
+    for (let i = start; i < end; i++) h = mixByte(h, buf[i]!);
+    return finishHash(h);
+  }
+
+  /**
+   * Reads ahead what get() will read for each of `count` hashes (bucket,
+   * chain nodes) and leaves the node with a matching hash, or null, in
+   * out[i]. It is a hint, not a lookup (a 32-bit hash match is not a key
+   * match): a batch's memory misses overlap here, phase by phase, instead of
+   * each lookup waiting for its own (Redis 8 prefetches commands' keys for
+   * the same reason). Read-only: no rehash step.
+   */
+  prefetch(hashes: Int32Array, count: number, out: (N | null)[]): void {
+    if (count > hashes.length || count > out.length) throw new Error('Dict.prefetch: batch larger than its arrays');
+    for (let i = 0; i < count; i++) out[i] = this.bucketHead(hashes[i]!);
+    for (let i = 0; i < count; i++) out[i] = this.chainFind(out[i]!, hashes[i]!);
+  }
+
+  /** Prefetch phase one: the first node of hash h's bucket in the main table. */
+  bucketHead(h: number): N | null {
+    return this.t0.buckets[h & this.t0.mask] ?? null;
+  }
+
+  /** Prefetch phase two: the node with hash h in the chain from head (bucketHead's), or in the rehash target table. */
+  chainFind(head: N | null, h: number): N | null {
+    let n = head;
+    while (n !== null && n.hash !== h) n = n.next;
+    // While rehashing a key is in either table (moved, or added since).
+    const t1 = this.t1;
+    if (n === null && t1 !== null) n = t1.buckets[h & t1.mask] ?? null;
+    while (n !== null && n.hash !== h) n = n.next;
+    return n;
   }
 
   get(key: string): N | undefined {
@@ -348,6 +379,25 @@ export class Dict<N extends DictNode<N>> {
     }
     return true;
   }
+}
+
+/** One Murmur3 mixing step of hash() over a byte (a latin1 char code). */
+function mixByte(h: number, byte: number): number {
+  let k = Math.imul(byte, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** Murmur3's finalizer; int32, so that nodes store the hash inline (a small integer) rather than boxed. */
+function finishHash(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
 }
 
 /** Increments the reversed cursor (dictScan's v = rev(rev(v | ~mask) + 1)). */

@@ -62,6 +62,11 @@ export class HashValue {
     return h;
   }
 
+  /** The member index, for KeyPrefetch to read ahead (read-only use). */
+  get memberDict(): Dict<HashField> {
+    return this.dict;
+  }
+
   get size(): number {
     return this.dict.size;
   }

@@ -80,6 +80,11 @@ export class SetValue {
     return s;
   }
 
+  /** The member index, for KeyPrefetch to read ahead (read-only use). */
+  get memberDict(): Dict<SetMember> {
+    return this.dict;
+  }
+
   get size(): number {
     return this.dict.size;
   }

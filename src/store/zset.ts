@@ -69,6 +69,11 @@ export class ZSetValue {
     this.enc = encoding;
   }
 
+  /** The member index, for KeyPrefetch to read ahead (read-only use). */
+  get memberDict(): Dict<ZNode> {
+    return this.dict;
+  }
+
   get size(): number {
     return this.index.size;
   }
@@ -158,8 +163,8 @@ export class ZSetValue {
 
   /** The ranks [lo, hi] of the members in a lex range (all scores equal, as Redis assumes), or null. */
   lexRanks(r: LexRange): [number, number] | null {
-    const lo = this.index.countBefore((_, key) => !lexGteMin(key, r.min));
-    const hi = this.index.countBefore((_, key) => lexLteMax(key, r.max)) - 1;
+    const lo = this.index.countBefore((_, node) => !lexGteMin(node.key, r.min));
+    const hi = this.index.countBefore((_, node) => lexLteMax(node.key, r.max)) - 1;
     return lo <= hi ? [lo, hi] : null;
   }
 

@@ -162,3 +162,35 @@ describe('Dict', () => {
   });
 });
 
+
+describe('Dict: hashing wire bytes and prefetching', () => {
+  it('hashBytes of a key\'s latin1 bytes equals hash of the key', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(8), fc.integer(), (bytes, pad, seed) => {
+        const d = new Dict<Node>(seed >>> 0);
+        const buf = Buffer.concat([Buffer.alloc(pad, 0x2a), Buffer.from(bytes), Buffer.alloc(pad, 0x2a)]);
+        return d.hashBytes(buf, pad, pad + bytes.length) === d.hash(Buffer.from(bytes).toString('latin1'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('prefetch leaves each present key\'s node (and for an absent key null or a node with its hash), also mid-rehash', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600 }), fc.array(keyArb, { minLength: 1, maxLength: 16 }), fc.nat(40), (n, probes, steps) => {
+        const d = new Dict<Node>(7);
+        for (let i = 0; i < n; i++) d.add(new Node(`k${i}`, i));
+        // Lookups move the incremental rehash along: stop it at an arbitrary point.
+        for (let i = 0; i < steps; i++) d.get('k0');
+        const hashes = new Int32Array(probes.map((k) => d.hash(k)));
+        const out: (Node | null)[] = new Array<Node | null>(probes.length).fill(null);
+        d.prefetch(hashes, probes.length, out);
+        return probes.every((k, i) => {
+          const present = d.get(k) ?? null;
+          return present !== null ? out[i] === present : out[i] === null || out[i]!.hash === hashes[i];
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -213,6 +213,21 @@ const stream = fc
   )
   .map((reqs) => ({ wire: Buffer.concat(reqs.map((r) => r.wire)), expected: reqs.flatMap((r) => r.expected) }));
 
+/** A KeyPeekSink that keeps the argv[1..3] it is handed (up to `room` commands). */
+function recordingSink(room = Infinity): { commands: string[][]; addCommand: (buf: Uint8Array, spans: Int32Array) => boolean } {
+  const commands: string[][] = [];
+  return {
+    commands,
+    addCommand(buf, spans) {
+      if (commands.length >= room) return false;
+      const args: string[] = [];
+      for (let a = 0; a < 3 && spans[2 * a]! >= 0; a++) args.push(Buffer.from(buf.subarray(spans[2 * a]!, spans[2 * a + 1]!)).toString('latin1'));
+      commands.push(args);
+      return true;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------
 // (a) valid streams, arbitrarily chunked
 // ---------------------------------------------------------------------------
@@ -379,6 +394,58 @@ const protocolSoup = fc
   .map((parts) => bytes(parts.join('')));
 
 const arbitraryInput = fc.oneof(fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)), protocolSoup);
+
+describe('RequestParser.peekKeys', () => {
+  it("hands argv[1..3] of the commands next() returns next, in order, and changes nothing", () => {
+    fc.assert(
+      fc.property(stream, chunking, fc.integer({ min: 1, max: 6 }), ({ wire, expected }, how, room) => {
+        const parser = newParser();
+        const commands: string[][] = [];
+        for (const piece of chunk(wire, how)) {
+          parser.feed(piece);
+          for (;;) {
+            const sink = recordingSink(room);
+            const seen = parser.peekKeys(sink, 4);
+            expect(seen).toBeLessThanOrEqual(4);
+            const upcoming = expected.slice(commands.length, commands.length + seen);
+            expect(upcoming.length).toBe(seen);
+            const handed = upcoming.filter((argv) => argv.length >= 2).map((argv) => argv.slice(1, 4));
+            expect(handed.slice(0, sink.commands.length)).toEqual(sink.commands);
+            if (sink.commands.length < room) expect(sink.commands).toEqual(handed);
+            if (parser.next() !== ParseStatus.Command) break;
+            commands.push([...parser.command]);
+          }
+          parser.own();
+        }
+        expect(commands).toEqual(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('never throws on arbitrary bytes and never claims more commands than next() then returns', () => {
+    fc.assert(
+      fc.property(arbitraryInput, chunking, (input, how) => {
+        const parser = newParser();
+        for (const piece of chunk(input, how)) {
+          parser.feed(piece);
+          for (;;) {
+            const seen = parser.peekKeys(recordingSink(), 64);
+            let returned = 0;
+            let status = parser.next();
+            while (status === ParseStatus.Command && returned < seen) {
+              returned++;
+              if (returned < seen) status = parser.next();
+            }
+            if (returned < seen) expect(status).not.toBe(ParseStatus.NeedMore);
+            if (status !== ParseStatus.Command) return;
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
 
 describe('RequestParser: arbitrary bytes', () => {
   it('never throws; every step is Command, NeedMore or a known protocol error', () => {

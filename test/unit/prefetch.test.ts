@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Database, type KeyspaceListener } from '../../src/store/database.js';
+import { HashValue } from '../../src/store/hash.js';
+import { KeyPrefetch, PREFETCH_BATCH_KEYS } from '../../src/store/prefetch.js';
+import { SetValue } from '../../src/store/set.js';
+import { ZSetValue } from '../../src/store/zset.js';
+
+const listener: KeyspaceListener = { keyWritten: () => undefined, keyExpired: () => undefined, keyCreated: () => undefined };
+
+/** A database with strings, sets, hashes and sorted sets under k0..k(n-1), members m0..m9. */
+function database(n: number): Database {
+  const db = new Database(0, 11, { nowMs: () => 1_700_000_000_000, expiryPaused: false }, listener);
+  for (let i = 0; i < n; i++) {
+    const members = Array.from({ length: 10 }, (_, j) => `m${j}`);
+    switch (i % 4) {
+      case 0:
+        db.add(`k${i}`, 'string', `v${i}`);
+        break;
+      case 1: {
+        const s = new SetValue(i);
+        for (const m of members) s.add(m, 512);
+        db.add(`k${i}`, 'set', s);
+        break;
+      }
+      case 2: {
+        const h = new HashValue(i);
+        for (const m of members) h.set(m, 'x', { maxEntries: 128, maxValue: 64 });
+        db.add(`k${i}`, 'hash', h);
+        break;
+      }
+      default: {
+        const z = new ZSetValue(i);
+        members.forEach((m, j) => z.insert(m, j));
+        db.add(`k${i}`, 'zset', z);
+      }
+    }
+  }
+  return db;
+}
+
+/** A buffer holding args and the spans of argv[1..3] within it. */
+function encode(args: string[]): { buf: Buffer; spans: Int32Array } {
+  const spans = new Int32Array(6).fill(-1);
+  let text = '';
+  args.slice(0, 3).forEach((a, i) => {
+    text += '|';
+    spans[2 * i] = text.length;
+    text += a;
+    spans[2 * i + 1] = text.length;
+  });
+  return { buf: Buffer.from(text, 'latin1'), spans };
+}
+
+describe('KeyPrefetch', () => {
+  it('takes any batch of keys and members of any type, present or not, and leaves the keyspace as it was', () => {
+    const arg = fc.oneof(fc.integer({ min: 0, max: 60 }).map((i) => `k${i}`), fc.integer({ min: 0, max: 12 }).map((j) => `m${j}`), fc.string());
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.array(fc.array(arg, { minLength: 1, maxLength: 3 }), { maxLength: 80 }), (n, commands) => {
+        const db = database(n);
+        const before = [...db.entries()].map((e) => [e.key, e.type]);
+        const batch = new KeyPrefetch();
+        batch.begin(db);
+        // One buffer per batch: all commands are encoded into one.
+        const encoded = commands.map(encode);
+        const buf = Buffer.concat(encoded.map((c) => c.buf));
+        let offset = 0;
+        for (const c of encoded) {
+          const spans = c.spans.map((x) => (x < 0 ? x : x + offset));
+          offset += c.buf.length;
+          if (!batch.addCommand(buf, spans)) {
+            expect(batch.size).toBe(PREFETCH_BATCH_KEYS);
+            batch.run();
+            expect(batch.addCommand(buf, spans)).toBe(true);
+          }
+        }
+        batch.run();
+        expect(batch.size).toBe(0);
+        expect([...db.entries()].map((e) => [e.key, e.type])).toEqual(before);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses commands from a second buffer in one batch', () => {
+    const db = database(4);
+    const batch = new KeyPrefetch();
+    batch.begin(db);
+    const a = encode(['k1', 'm1']);
+    const b = encode(['k2', 'm2']);
+    batch.addCommand(a.buf, a.spans);
+    expect(() => batch.addCommand(b.buf, b.spans)).toThrow(/one buffer per batch/);
+  });
+});
