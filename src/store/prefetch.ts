@@ -48,12 +48,11 @@ export class KeyPrefetch {
     return this.count;
   }
 
-  /** Adds key; false when the batch is full (it was not added). */
-  addKey(key: string): boolean {
-    if (this.count === PREFETCH_BATCH_KEYS) return false;
+  /** Adds key (running the batch first when it is full). */
+  addKey(key: string): void {
+    if (this.count === PREFETCH_BATCH_KEYS) this.run();
     this.memberSpans.fill(-1, 4 * this.count, 4 * this.count + 4);
     this.hashes[this.count++] = this.db!.keys.hash(key);
-    return true;
   }
 
   /**
