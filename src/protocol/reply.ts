@@ -148,18 +148,30 @@ export class ReplyWriter {
   }
 
   int(n: number | bigint): void {
-    if (typeof n === 'number' && n >= 0 && n < 10) {
-      this.ensure(4);
-      const buf = this.buf;
-      const p = this.pos;
-      buf[p] = 0x3a;
-      buf[p + 1] = 48 + n;
-      buf[p + 2] = 13;
-      buf[p + 3] = 10;
-      this.pos = p + 4;
+    this.header(0x3a /* ':' */, n);
+  }
+
+  /**
+   * "<prefix><n>\r\n" (a RESP integer or aggregate header), written byte by
+   * byte for a safe integer: the usual case needs no string and no native call.
+   */
+  private header(prefix: number, n: number | bigint): void {
+    if (typeof n !== 'number' || !Number.isInteger(n) || Math.abs(n) > MAX_JS_DIGITS_VALUE) {
+      this.raw(`${String.fromCharCode(prefix)}${n}\r\n`);
       return;
     }
-    this.raw(`:${n}\r\n`);
+    this.ensure(HEADER_BYTES);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = prefix;
+    if (n < 0) {
+      buf[p++] = 0x2d;
+      n = -n;
+    }
+    p = writeLength(buf, p, n);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.pos = p;
   }
 
   /** A bulk string from latin1 text or bytes. */
@@ -167,7 +179,7 @@ export class ReplyWriter {
     if (typeof value === 'string') {
       const len = value.length;
       if (len >= LARGE_VALUE_BYTES) {
-        this.raw(`$${len}\r\n`);
+        this.header(0x24 /* $ */, len);
         this.rawBytes(Buffer.from(value, 'latin1'), true);
         this.raw(CRLF);
         return;
@@ -187,7 +199,7 @@ export class ReplyWriter {
       this.pos = p;
       return;
     }
-    this.raw(`$${value.length}\r\n`);
+    this.header(0x24 /* $ */, value.length);
     this.rawBytes(value, false);
     this.raw(CRLF);
   }
@@ -208,21 +220,22 @@ export class ReplyWriter {
   }
 
   arrayHeader(n: number): void {
-    this.raw(`*${n}\r\n`);
+    this.header(0x2a /* '*' */, n);
   }
 
   /** A map of n pairs: %n in RESP3, a flat array of 2n in RESP2. */
   mapHeader(n: number): void {
-    this.raw(this.resp === 2 ? `*${2 * n}\r\n` : `%${n}\r\n`);
+    if (this.resp === 2) this.header(0x2a /* '*' */, 2 * n);
+    else this.header(0x25 /* '%' */, n);
   }
 
   setHeader(n: number): void {
-    this.raw(this.resp === 2 ? `*${n}\r\n` : `~${n}\r\n`);
+    this.header(this.resp === 2 ? 0x2a /* '*' */ : 0x7e /* '~' */, n);
   }
 
   /** Out-of-band push (pub/sub, invalidation): > in RESP3, an array in RESP2. */
   pushHeader(n: number): void {
-    this.raw(this.resp === 2 ? `*${n}\r\n` : `>${n}\r\n`);
+    this.header(this.resp === 2 ? 0x2a /* '*' */ : 0x3e /* '>' */, n);
   }
 
   /** A double: RESP3 ",", RESP2 a bulk string in %.17g. */
@@ -271,6 +284,10 @@ export class ReplyWriter {
 
 /** Values up to this length are copied byte by byte in JavaScript. */
 const SHORT_COPY_BYTES = 32;
+/** Largest integer writeLength() formats digit by digit (exact as a double, at most 16 digits). */
+const MAX_JS_DIGITS_VALUE = Number.MAX_SAFE_INTEGER;
+/** Room a header needs: prefix, sign, 16 digits, CRLF. */
+const HEADER_BYTES = 20;
 
 /** Writes a non-negative length's decimal digits at p; returns the position after them. */
 function writeLength(buf: Buffer, p: number, n: number): number {
@@ -278,10 +295,12 @@ function writeLength(buf: Buffer, p: number, n: number): number {
     buf[p] = 48 + n;
     return p + 1;
   }
-  if (n < 100) {
-    buf[p] = 48 + ((n / 10) | 0);
-    buf[p + 1] = 48 + (n % 10);
-    return p + 2;
-  }
-  return p + buf.latin1Write(String(n), p);
+  if (n > MAX_JS_DIGITS_VALUE) return p + buf.latin1Write(String(n), p);
+  // Digits in JavaScript, last first: a native write of String(n) costs more than the loop.
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  let q = p + digits - 1;
+  for (let x = n; q >= p; x = Math.floor(x / 10)) buf[q--] = 48 + (x % 10);
+  return p + digits;
 }
+

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReplyWriter, type BorrowingWriter } from '../../src/protocol/reply.js';
 
@@ -91,3 +92,31 @@ describe('ReplyWriter', () => {
   });
 });
 
+
+describe('ReplyWriter: integers and headers', () => {
+  const integer = fc.oneof(
+    fc.integer(),
+    fc.maxSafeInteger(),
+    fc.constantFrom(0, -0, 9, 10, 99, 100, -1, -10, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, -(2 ** 60)),
+  );
+
+  it('writes integers, and array, map, set, push and bulk headers, as the decimal text of n', () => {
+    fc.assert(
+      fc.property(integer, fc.bigInt(), fc.nat(100_000), fc.constantFrom(2 as const, 3 as const), (n, big, len, resp) => {
+        const w = new ReplyWriter();
+        w.resp = resp;
+        w.int(n);
+        w.int(big);
+        w.arrayHeader(len);
+        w.mapHeader(len);
+        w.setHeader(len);
+        w.pushHeader(len);
+        w.bulk(Buffer.alloc(len % 50, 0x61));
+        const [map, set, push] = resp === 2 ? [`*${2 * len}`, `*${len}`, `*${len}`] : [`%${len}`, `~${len}`, `>${len}`];
+        const expected = `:${n}\r\n:${big}\r\n*${len}\r\n${map}\r\n${set}\r\n${push}\r\n$${len % 50}\r\n${'a'.repeat(len % 50)}\r\n`;
+        expect(w.take()!.toString('latin1')).toBe(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
