@@ -295,7 +295,7 @@ export class OrderTree {
     insertScoreAt(this.leaf.scores, this.leafIdx, node.score);
     for (let l = 0; l < pathLen; l++) pathNodes[l]!.sizes[pathIdx[l]!]!++;
     this.len++;
-    this.repair();
+    this.repair(this.leafIdx === 0);
   }
 
   /** Removes node, located by its (score, key) (not yet changed); false if absent. */
@@ -326,30 +326,67 @@ export class OrderTree {
     removeScoreAt(this.leaf.scores, this.leafIdx);
     for (let l = 0; l < pathLen; l++) pathNodes[l]!.sizes[pathIdx[l]!]!--;
     this.len--;
-    this.repair();
+    this.repair(this.leafIdx === 0);
   }
 
-  /** Walks the path up: splits overfull nodes, drops empty ones, merges small ones, refreshes lows. */
-  private repair(): void {
+  /**
+   * Walks the path up: splits overfull nodes, drops empty ones, merges small
+   * ones, and refreshes the lows that can have changed: a node's first
+   * member changes only through its first child, so (writes being cache
+   * misses) a level is rewritten only when lowChanged says the leaf's first
+   * member changed or the level itself changed shape.
+   */
+  private repair(lowChanged: boolean): void {
     let child: BNode = this.leaf;
     for (let l = pathLen - 1; l >= 0; l--) {
       const p = pathNodes[l]!;
       let i = pathIdx[l]!;
       const n = count(child);
+      let changed = lowChanged;
       if (n === 0) {
         removeChild(p, i);
+        changed = true;
       } else {
         if (n > MAX) {
           insertChild(p, i + 1, splitNode(child));
           p.sizes[i] = total(child);
+          changed = true;
         } else if (n < MIN && p.children.length > 1) {
           i = mergeNeighbour(p, i);
+          changed = true;
         }
-        setLow(p, i);
+        if (changed) setLow(p, i);
       }
+      lowChanged = changed && i === 0;
       child = p;
     }
     this.fixRoot();
+  }
+
+  /**
+   * Checks the structure (for tests; O(n)): every inner node's sizes are its
+   * children's totals and its lows their first members with their scores,
+   * and the total is the size. Throws on the first violation.
+   */
+  verify(): void {
+    const check = (n: BNode): number => {
+      if (n instanceof Leaf) {
+        if (n.items.length !== n.scores.length) throw new Error('zset tree: leaf arrays differ in length');
+        n.items.forEach((x, i) => {
+          if (x.score !== n.scores[i] && !(Number.isNaN(x.score) && Number.isNaN(n.scores[i]))) throw new Error('zset tree: stale leaf score');
+        });
+        return n.items.length;
+      }
+      let sum = 0;
+      n.children.forEach((c, i) => {
+        const size = check(c);
+        if (n.sizes[i] !== size) throw new Error('zset tree: stale size');
+        if (n.lows[i] !== firstOf(c) || n.lowScores[i] !== firstOf(c).score) throw new Error('zset tree: stale low');
+        sum += size;
+      });
+      return sum;
+    };
+    if (check(this.root) !== this.len) throw new Error('zset tree: size differs from the members');
   }
 
   private fixRoot(): void {

@@ -190,6 +190,11 @@ export class ZSetValue {
     return this.index.range(0, this.size);
   }
 
+  /** Checks the index's structure (tests). */
+  verify(): void {
+    this.index.verify();
+  }
+
   /** One random node (uniform), or null when empty. */
   random(rand: (bound: number) => number): ZNode | null {
     return this.size === 0 ? null : this.index.at(rand(this.size));

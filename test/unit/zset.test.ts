@@ -51,6 +51,7 @@ function apply(z: ZSetValue, model: Pair[], op: Op): void {
 }
 
 function checkAgainst(z: ZSetValue, model: Pair[]): void {
+  z.verify();
   expect(z.size).toBe(model.length);
   expect([...z].map((n) => [n.key, n.score])).toEqual(model);
   model.forEach(([m, s], i) => {
@@ -118,6 +119,7 @@ describe('ZSetValue vs a sorted-array model', () => {
       count++;
     }
     expect(count).toBe(z.size);
+    z.verify();
   });
 });
 
