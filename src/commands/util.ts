@@ -100,7 +100,7 @@ export function countedLookup(c: Client, key: string, e: Entry | undefined): Ent
  */
 export function prefetchKeys(c: Client, argv: readonly string[], first: number, step: number): void {
   const batch = c.server.keyPrefetch;
-  batch.begin(c.db);
+  batch.use(c.db);
   for (let j = first; j < argv.length; j += step) batch.addKey(argv[j]!);
   batch.run();
 }

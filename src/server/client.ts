@@ -2,7 +2,7 @@ import { ParseStatus, RequestParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { StreamSocket } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
-import { PREFETCH_BATCH_KEYS } from '../store/prefetch.js';
+import { PREFETCH_BATCH_KEYS, type KeyPrefetch } from '../store/prefetch.js';
 import type { Transaction, WatchedKey } from './multi.js';
 import type { ClientSubscriptions } from './pubsub.js';
 import type { Server } from './server.js';
@@ -14,6 +14,9 @@ import type { ClientTracking } from './tracking.js';
  * pipeline, and a change of workload is noticed within a few hundred commands.
  */
 const PREFETCH_BACKOFF_BATCHES = 8;
+
+/** Input up to this size waits for the end of the I/O round (Server.inputLater); more runs at once. */
+const DEFERRED_INPUT_MAX_BYTES = 16 * 1024;
 
 /** Above this much unsent output we stop reading the client until the socket drains. */
 const OUTPUT_HIGH_WATER_BYTES = 32 * 1024 * 1024;
@@ -151,9 +154,24 @@ export class Client {
       this.close();
       return;
     }
-    this.processInput();
+    // A socket whose replies wait for the end of the I/O round lets its input
+    // wait too (Server.inputLater); large input runs at once instead of
+    // being copied and re-concatenated while it waits.
+    const later = this.socket.deferWrites === true && this.parser.pendingBytes <= DEFERRED_INPUT_MAX_BYTES;
+    if (later) this.server.inputLater(this);
+    else this.processInput();
     // The transport may reuse the chunk's memory for the next read.
     this.parser.own();
+  }
+
+  /** Queued in the server's input round (Server.inputLater). */
+  inputQueued = false;
+
+  /** Adds the key (and members) of the next command in the input to batch (Server.runQueuedInput). */
+  prefetchNext(batch: KeyPrefetch): void {
+    if (this.closed || this.paused || this.waiting) return;
+    batch.use(this.db);
+    this.parser.peekKeys(batch, 1);
   }
 
   /** Runs every complete command in the input buffer, then flushes the replies. */
@@ -190,7 +208,7 @@ export class Client {
       return PREFETCH_BATCH_KEYS;
     }
     const batch = this.server.keyPrefetch;
-    batch.begin(this.db);
+    batch.use(this.db);
     const seen = this.parser.peekKeys(batch, PREFETCH_BATCH_KEYS);
     if (seen > 0 && !batch.run()) this.prefetchSkips = PREFETCH_BACKOFF_BATCHES;
     return seen;

@@ -492,18 +492,41 @@ export class Server implements KeyspaceListener {
    */
   private readonly flushQueue: Client[] = [];
   private flushScheduled = false;
+  /**
+   * Clients whose input of this round of I/O callbacks has not run yet. It
+   * runs at the end of the round, before the replies go out: first the
+   * keys of every such client's next command are read into the CPU cache
+   * together (KeyPrefetch), then the commands run in arrival order. On a
+   * large keyspace each lookup is a chain of memory misses; 50 clients'
+   * chains in flight at once cost little more than one.
+   */
+  private readonly inputQueue: Client[] = [];
 
   flushLater(c: Client): void {
     if (c.flushQueued) return;
     c.flushQueued = true;
     this.flushQueue.push(c);
+    this.scheduleRound();
+  }
+
+  /** Client.onData: c's input runs at the end of this round of I/O (see inputQueue). */
+  inputLater(c: Client): void {
+    if (!c.inputQueued) {
+      c.inputQueued = true;
+      this.inputQueue.push(c);
+    }
+    this.scheduleRound();
+  }
+
+  private scheduleRound(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     this.runtime.timer.setImmediate(this.flushRound);
   }
 
-  /** The end of an I/O round: every queued client's replies go out. */
+  /** The end of an I/O round: queued input runs, then every queued client's replies go out. */
   private readonly flushRound = (): void => {
+    this.runQueuedInput();
     this.flushScheduled = false;
     const queue = this.flushQueue;
     for (let i = 0; i < queue.length; i++) {
@@ -513,6 +536,20 @@ export class Server implements KeyspaceListener {
     }
     queue.length = 0;
   };
+
+  private runQueuedInput(): void {
+    const queue = this.inputQueue;
+    if (queue.length === 0) return;
+    const batch = this.keyPrefetch;
+    for (let i = 0; i < queue.length; i++) queue[i]!.prefetchNext(batch);
+    batch.run();
+    for (let i = 0; i < queue.length; i++) {
+      const c = queue[i]!;
+      c.inputQueued = false;
+      c.processInput();
+    }
+    queue.length = 0;
+  }
 
   /** Starts an I/O batch: samples the wall clock for the commands that follow. */
   beginBatch(): void {

@@ -78,20 +78,12 @@ export class Dict<N extends DictNode<N>> implements PrefetchTarget {
   }
 
   /**
-   * Reads ahead what get() will read for each of `count` hashes (bucket,
-   * chain nodes) and leaves the node with a matching hash, or null, in
-   * out[i]. It is a hint, not a lookup (a 32-bit hash match is not a key
-   * match): a batch's memory misses overlap here, phase by phase, instead of
-   * each lookup waiting for its own (Redis 8 prefetches commands' keys for
-   * the same reason). Read-only: no rehash step.
+   * Prefetch phase one (KeyPrefetch): the first node of hash h's bucket in
+   * the main table. With chainFind, a read-ahead of what get() will read,
+   * run phase by phase over a batch of keys so their misses overlap; a
+   * hint, not a lookup (a 32-bit hash match is not a key match), and
+   * read-only (no rehash step).
    */
-  prefetch(hashes: Int32Array, count: number, out: (N | null)[]): void {
-    if (count > hashes.length || count > out.length) throw new Error('Dict.prefetch: batch larger than its arrays');
-    for (let i = 0; i < count; i++) out[i] = this.bucketHead(hashes[i]!);
-    for (let i = 0; i < count; i++) out[i] = this.chainFind(out[i]!, hashes[i]!);
-  }
-
-  /** Prefetch phase one: the first node of hash h's bucket in the main table. */
   bucketHead(h: number): N | null {
     return this.t0.buckets[h & this.t0.mask] ?? null;
   }

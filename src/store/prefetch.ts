@@ -1,12 +1,12 @@
 import type { Database } from './database.js';
-import type { PrefetchTarget } from './dict.js';
+import type { Dict, PrefetchTarget } from './dict.js';
 import type { Entry } from './entry.js';
 import { HashValue } from './hash.js';
 import { SetValue } from './set.js';
 import { ZSetValue } from './zset.js';
 
 /** Commands (keys) per batch: enough to overlap many misses, few enough that what is read stays cached until used. */
-export const PREFETCH_BATCH_KEYS = 32;
+export const PREFETCH_BATCH_KEYS = 64;
 /** Member arguments looked up per batch: up to two per command (a sorted set's member may follow a score). */
 const MEMBERS_PER_BATCH = 2 * PREFETCH_BATCH_KEYS;
 
@@ -21,26 +21,28 @@ const MEMBERS_PER_BATCH = 2 * PREFETCH_BATCH_KEYS;
  * batch, the misses of different keys are in flight together, and the
  * commands then find the lines cached. Only ever a hint: nothing changes,
  * a wrong guess costs a few loads.
+ *
+ * Use: use(db), then addKey/addCommand (a full batch runs by itself), then run().
  */
 export class KeyPrefetch {
   private readonly hashes = new Int32Array(PREFETCH_BATCH_KEYS);
+  private readonly dicts: (Dict<Entry> | null)[] = new Array<Dict<Entry> | null>(PREFETCH_BATCH_KEYS).fill(null);
   private readonly entries: (Entry | null)[] = new Array<Entry | null>(PREFETCH_BATCH_KEYS).fill(null);
-  /** Byte spans [start, end) of each command's argv[2] and argv[3] in `buf` (-1: none). */
+  /** The buffer each command's member spans are in (null: added by key). */
+  private readonly bufs: (Uint8Array | null)[] = new Array<Uint8Array | null>(PREFETCH_BATCH_KEYS).fill(null);
+  /** Byte spans [start, end) of each command's argv[2] and argv[3] (-1: none). */
   private readonly memberSpans = new Int32Array(4 * PREFETCH_BATCH_KEYS);
   private readonly memberDicts: (PrefetchTarget | null)[] = new Array<PrefetchTarget | null>(MEMBERS_PER_BATCH).fill(null);
   private readonly memberHashes = new Int32Array(MEMBERS_PER_BATCH);
   private readonly memberNodes: ({ key: string } | null)[] = new Array<{ key: string } | null>(MEMBERS_PER_BATCH).fill(null);
-  private buf: Uint8Array | null = null;
   private count = 0;
   private db: Database | null = null;
   /** What the touching loads read: kept so the JIT cannot drop them as unused. */
   private sink = 0;
 
-  /** Starts a batch for db's keyspace. */
-  begin(db: Database): void {
+  /** The database the keys added next belong to. */
+  use(db: Database): void {
     this.db = db;
-    this.count = 0;
-    this.buf = null;
   }
 
   /** Keys in the batch. */
@@ -51,21 +53,25 @@ export class KeyPrefetch {
   /** Adds key (running the batch first when it is full). */
   addKey(key: string): void {
     if (this.count === PREFETCH_BATCH_KEYS) this.run();
-    this.memberSpans.fill(-1, 4 * this.count, 4 * this.count + 4);
-    this.hashes[this.count++] = this.db!.keys.hash(key);
+    const i = this.count++;
+    const dict = this.db!.keys;
+    this.dicts[i] = dict;
+    this.hashes[i] = dict.hash(key);
+    this.bufs[i] = null;
   }
 
   /**
    * Adds a buffered command by the byte spans of its argv[1..3] in buf
-   * (spans[0..5]: start, end pairs, -1 where absent); false when full.
-   * Every command of a batch must come from the same buffer.
+   * (spans[0..5]: start, end pairs, -1 where absent); false when the batch
+   * is full (the command was not added).
    */
   addCommand(buf: Uint8Array, spans: Int32Array): boolean {
     if (this.count === PREFETCH_BATCH_KEYS) return false;
-    if (this.buf !== null && this.buf !== buf) throw new Error('KeyPrefetch: one buffer per batch');
-    this.buf = buf;
     const i = this.count++;
-    this.hashes[i] = this.db!.keys.hashBytes(buf, spans[0]!, spans[1]!);
+    const dict = this.db!.keys;
+    this.dicts[i] = dict;
+    this.hashes[i] = dict.hashBytes(buf, spans[0]!, spans[1]!);
+    this.bufs[i] = buf;
     for (let k = 0; k < 4; k++) this.memberSpans[4 * i + k] = spans[2 + k]!;
     return true;
   }
@@ -78,16 +84,20 @@ export class KeyPrefetch {
    */
   run(): boolean {
     const n = this.count;
-    if (n > 0) this.db!.keys.prefetch(this.hashes, n, this.entries);
+    // Phase by phase, each a tight loop, so that many misses are in flight at once.
+    for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.bucketHead(this.hashes[i]!);
+    for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.chainFind(this.entries[i]!, this.hashes[i]!);
     const members = this.prefetchMemberBuckets(n);
     let s = this.sink;
     for (let i = 0; i < n; i++) {
       const e = this.entries[i]!;
+      this.entries[i] = null;
+      this.dicts[i] = null;
+      this.bufs[i] = null;
       if (e === null) continue;
       s ^= e.key.length;
       const v = e.value;
       if (typeof v === 'string') s ^= v.length;
-      this.entries[i] = null;
     }
     for (let j = 0; j < members; j++) {
       const node = this.memberDicts[j]!.chainFind(this.memberNodes[j]!, this.memberHashes[j]!);
@@ -97,7 +107,6 @@ export class KeyPrefetch {
     }
     this.sink = s;
     this.count = 0;
-    this.buf = null;
     return members > 0 || this.distinctKeys(n);
   }
 
@@ -109,15 +118,14 @@ export class KeyPrefetch {
 
   /**
    * Member phase one: for each entry that is a set, hash or sorted set, the
-   * hashes of its member arguments, then (a separate tight loop, so that
-   * many of these misses are in flight at once) their buckets.
+   * hashes of its member arguments, then (a separate tight loop) their buckets.
    */
   private prefetchMemberBuckets(n: number): number {
-    const buf = this.buf;
-    if (buf === null) return 0;
     let m = 0;
     for (let i = 0; i < n; i++) {
+      const buf = this.bufs[i];
       const v = this.entries[i]?.value;
+      if (buf === null || buf === undefined) continue;
       let dict: PrefetchTarget;
       if (v instanceof SetValue || v instanceof HashValue || v instanceof ZSetValue) dict = v.memberDict;
       else continue;

@@ -68,4 +68,9 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+
+  /** Half-closes: sends FIN after what was written (as `printf ... | nc -N` does). */
+  end(): void {
+    this.socket.end();
+  }
 }

@@ -304,6 +304,26 @@ describe('protocol over real sockets', () => {
       await expectNodeHealthy();
     });
 
+    it('commands that arrive together with the end of the connection still run', async () => {
+      // Input waits for the end of the I/O round (Server.inputLater); the EOF read in the same round must not drop it.
+      for (let round = 0; round < 20; round++) {
+        const c = await RawClient.connect(t.port);
+        let pipeline = '';
+        for (let i = 0; i < 50; i++) pipeline += command('RPUSH', `eof:${round}`, String(i));
+        c.write(pipeline);
+        c.end();
+        await c.closedByServer();
+        for (;;) {
+          const n = await observer.llen(`eof:${round}`);
+          if (n === 50) break;
+          // Never more than was sent, and nothing after the server closed may be missing for long.
+          expect(n).toBeLessThan(50);
+          await new Promise((r) => setImmediate(r));
+        }
+        expect(await observer.lrange(`eof:${round}`, 0, -1)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
+      }
+    });
+
     it('random bytes then an invalid multibulk header: error and close', async () => {
       for (let seed = 1; seed <= 20; seed++) {
         // Random bytes that parse as inline lines (no '*' first, newline-terminated, no NUL or quotes),

@@ -60,14 +60,9 @@ describe('KeyPrefetch', () => {
         const db = database(n);
         const before = [...db.entries()].map((e) => [e.key, e.type]);
         const batch = new KeyPrefetch();
-        batch.begin(db);
-        // One buffer per batch: all commands are encoded into one.
-        const encoded = commands.map(encode);
-        const buf = Buffer.concat(encoded.map((c) => c.buf));
-        let offset = 0;
-        for (const c of encoded) {
-          const spans = c.spans.map((x) => (x < 0 ? x : x + offset));
-          offset += c.buf.length;
+        batch.use(db);
+        for (const c of commands.map(encode)) {
+          const { buf, spans } = c;
           if (!batch.addCommand(buf, spans)) {
             expect(batch.size).toBe(PREFETCH_BATCH_KEYS);
             batch.run();
@@ -82,13 +77,23 @@ describe('KeyPrefetch', () => {
     );
   });
 
-  it('refuses commands from a second buffer in one batch', () => {
-    const db = database(4);
+  it('mixes keys added as strings and commands from other buffers and databases in one batch', () => {
+    const dbs = [database(8), database(12)];
     const batch = new KeyPrefetch();
-    batch.begin(db);
-    const a = encode(['k1', 'm1']);
-    const b = encode(['k2', 'm2']);
-    batch.addCommand(a.buf, a.spans);
-    expect(() => batch.addCommand(b.buf, b.spans)).toThrow(/one buffer per batch/);
+    for (let i = 0; i < 3 * PREFETCH_BATCH_KEYS; i++) {
+      batch.use(dbs[i % 2]!);
+      if (i % 3 === 0) batch.addKey(`k${i % 12}`);
+      else {
+        const c = encode([`k${i % 12}`, `m${i % 10}`, `m${(i + 1) % 10}`]);
+        if (!batch.addCommand(c.buf, c.spans)) {
+          batch.run();
+          batch.use(dbs[i % 2]!);
+          expect(batch.addCommand(c.buf, c.spans)).toBe(true);
+        }
+      }
+    }
+    expect(batch.run()).toBe(true);
+    expect(batch.size).toBe(0);
+    expect(dbs.map((db) => db.size)).toEqual([8, 12]);
   });
 });
