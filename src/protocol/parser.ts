@@ -239,12 +239,34 @@ export class RequestParser {
       }
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) return ParseStatus.NeedMore;
-      this.argv.push(this.argv.length === 0 ? commandName(buf, this.pos, end) : buf.latin1Slice(this.pos, end));
+      const index = this.argv.length;
+      this.argv.push(index === 0 ? commandName(buf, this.pos, end) : index === 1 ? this.keyArg(buf, this.pos, end) : buf.latin1Slice(this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
       this.argsLeft--;
     }
     return this.emit(this.argv);
+  }
+
+  /** The last argv[1] made (see keyArg). */
+  private lastKey = '';
+
+  /**
+   * argv[1], usually the key: the previous command's string again when the
+   * bytes are the same (a client working on one list, queue or counter), so
+   * no string is made and the keyspace lookup compares one pointer.
+   */
+  private keyArg(buf: Buffer, start: number, end: number): string {
+    const last = this.lastKey;
+    const len = end - start;
+    if (last.length === len && len <= KEY_REUSE_MAX_BYTES) {
+      let i = 0;
+      while (i < len && last.charCodeAt(i) === buf[start + i]) i++;
+      if (i === len) return last;
+    }
+    const key = buf.latin1Slice(start, end);
+    this.lastKey = key;
+    return key;
   }
 
   private emit(argv: string[]): ParseStatus {
@@ -320,6 +342,8 @@ const EMPTY = Buffer.alloc(0);
 const NAME_CACHE_SIZE = 16;
 /** Names longer than this are not remembered (no command name is). */
 const NAME_CACHE_MAX_BYTES = 24;
+/** Longest argv[1] compared with the previous one for reuse (RequestParser.keyArg). */
+const KEY_REUSE_MAX_BYTES = 64;
 const nameCache: string[] = [];
 let nameCacheNext = 0;
 

@@ -424,10 +424,17 @@ export class Server implements KeyspaceListener {
   }
 
   /** Finds the command and applies the checks that reject it before running; null if rejected. */
+  /** The last name resolve() looked up and its command: the parser hands the same string object for a repeated name. */
+  private lastName = '';
+  private lastTop: Command | undefined = undefined;
+
   private resolve(c: Client, argv: string[]): Command | null {
-    let cmd = this.commands.lookupTop(argv[0]!);
+    const name = argv[0]!;
+    let cmd = name === this.lastName ? this.lastTop : this.commands.lookupTop(name);
+    this.lastName = name;
+    this.lastTop = cmd;
     if (cmd === undefined) {
-      this.reject(c, null, `ERR unknown command '${truncate(argv[0]!, 128)}', with args beginning with: ${describeArgs(argv)}`);
+      this.reject(c, null, `ERR unknown command '${truncate(name, 128)}', with args beginning with: ${describeArgs(argv)}`);
       return null;
     }
     if (cmd.subcommands !== null && argv.length >= 2) {
