@@ -26,6 +26,9 @@ function parseZaddFlags(c: Client, argv: string[], f: AddFlags): { scoreIdx: num
   let j = 2;
   let ch = false;
   for (; j < argv.length; j++) {
+    // Flags are letters; a score never starts with one but "inf" / "+inf" / "nan": those fall through.
+    const first = argv[j]!.charCodeAt(0) | 0x20;
+    if (first < 0x61 || first > 0x7a) break;
     const a = argv[j]!.toUpperCase();
     if (a === 'NX') f.nx = true;
     else if (a === 'XX') f.xx = true;
