@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Runtime, TimerHandle } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
 import type { Keyspace } from '../store/keyspace.js';
+import { PREFETCH_BATCH_KEYS, type KeyPrefetch } from '../store/prefetch.js';
 import type { Entry } from '../store/entry.js';
 import type { Bus, BusAddress, BusServer } from '../transport/bus.js';
 import { AntiEntropy } from './anti-entropy.js';
@@ -35,6 +36,8 @@ export interface ReplicaHost {
   readonly keyspace: Keyspace;
   /** Runs fn as the node runs a command: command clock set, blocked clients served after. */
   runAsCommand(fn: () => void): void;
+  /** Reads batches of keys into the CPU cache ahead of their use (the server's, shared with commands). */
+  readonly keyPrefetch: KeyPrefetch;
   /** A write arrived from a peer (WATCH, notifications). */
   remoteWrite(db: Database, key: string, event: string): void;
   /** A peer's PUBLISH (shard: SPUBLISH) for this node's subscribers. */
@@ -492,6 +495,8 @@ export class Replicator {
     const changed = new Map<number, [Database, string, string]>();
     this.host.runAsCommand(() => {
       for (let i = 0; i < items.length; i++) {
+        // A batch's keys are read ahead together: a lookup per state was a third of a peer's apply time.
+        if (i % PREFETCH_BATCH_KEYS === 0) this.prefetch(items, i, dbs);
         const [dbIndex, key, s] = items[i]!;
         const db = dbs[dbIndex]!;
         const event = this.mergeState(db, key, s, peer.label);
@@ -507,6 +512,18 @@ export class Replicator {
         if (hit !== undefined) this.host.remoteWrite(hit[0], hit[1], name);
       }
     });
+  }
+
+  /** KeyPrefetch of the keys of items[from .. from + PREFETCH_BATCH_KEYS). */
+  private prefetch(items: readonly KeyStateItem[], from: number, dbs: readonly Database[]): void {
+    const batch = this.host.keyPrefetch;
+    const end = Math.min(items.length, from + PREFETCH_BATCH_KEYS);
+    for (let i = from; i < end; i++) {
+      const [dbIndex, key] = items[i]!;
+      batch.use(dbs[dbIndex]!);
+      batch.addKey(key);
+    }
+    batch.run();
   }
 
   /** Merges one peer state; returns its keyspace event, or null when it changed nothing or was refused. */
