@@ -419,7 +419,7 @@ describe('RequestParser.peekKeys', () => {
         }
         expect(commands).toEqual(expected);
       }),
-      { numRuns: 400 },
+      { numRuns: 150 },
     );
   });
 
