@@ -267,11 +267,14 @@ export class Dict<N extends DictNode<N>> implements PrefetchTarget {
     // t0's buckets below rehashIdx were moved to t1: draw from the rest of t0 and all of t1.
     const skip = t1 === null ? 0 : this.rehashIdx;
     const span = t0.buckets.length - skip + (t1 === null ? 0 : t1.buckets.length);
-    let head: N | null = null;
-    while (head === null) {
-      const i = skip + rand(span);
-      head = (i < t0.buckets.length ? t0.buckets[i] : t1!.buckets[i - t0.buckets.length]) ?? null;
-    }
+    const at = (i: number): N | null => (i < t0.buckets.length ? t0.buckets[i] : t1!.buckets[i - t0.buckets.length]) ?? null;
+    let i = skip + rand(span);
+    let head = at(i);
+    // Random draws find a non-empty bucket within a few tries on any table the
+    // dict keeps; the bound makes a degenerate draw sequence walk on instead of spin.
+    for (let tries = 1; head === null && tries < RANDOM_BUCKET_TRIES; tries++) head = at((i = skip + rand(span)));
+    for (let k = 1; head === null && k <= span; k++) head = at(skip + ((i - skip + k) % span));
+    if (head === null) throw new Error('Dict.randomBucketNode: no node in a non-empty dict');
     let length = 0;
     for (let n: N | null = head; n !== null; n = n.next) length++;
     let node = head;
@@ -412,6 +415,8 @@ function finishHash(h: number): number {
   return h | 0;
 }
 
+/** Random buckets randomBucketNode() draws before it walks on from the last one. */
+const RANDOM_BUCKET_TRIES = 1000;
 /** Nodes random() samples to pick one (Redis's GETFAIR_NUM_ENTRIES is 15). */
 const FAIR_SAMPLE_NODES = 16;
 /** Scratch of random() and sampleInto() (one runs at a time; emptied after use so no node is kept alive). */

@@ -193,3 +193,20 @@ describe('Dict: hashing wire bytes and prefetching', () => {
     );
   });
 });
+
+describe('Dict.random with a degenerate draw sequence', () => {
+  it('still returns a node when every draw lands in an empty stretch of the table', () => {
+    const d = new Dict<Node>(11);
+    for (let i = 0; i < 3000; i++) d.add(new Node(`k${i}`, i));
+    for (let i = 0; i < 3000; i++) d.get('k0'); // finish any rehash
+    const mask = d.bucketCount - 1;
+    // Empty the first 400 buckets: a sample from bucket 0 (at most 160 buckets) finds nothing,
+    // and the fallback's draws all land on bucket 0 again.
+    for (let i = 0; i < 3000; i++) if ((d.hash(`k${i}`) & mask) < 400) d.delete(`k${i}`);
+    expect(d.bucketCount - 1).toBe(mask);
+    const node = d.random(() => 0);
+    expect(node).toBeDefined();
+    expect(d.get(node!.key)).toBe(node);
+    expect(d.hash(node!.key) & mask).toBeGreaterThanOrEqual(400);
+  });
+});
