@@ -258,12 +258,7 @@ export class RequestParser {
    */
   private keyArg(buf: Buffer, start: number, end: number): string {
     const last = this.lastKey;
-    const len = end - start;
-    if (last.length === len && len <= KEY_REUSE_MAX_BYTES) {
-      let i = 0;
-      while (i < len && last.charCodeAt(i) === buf[start + i]) i++;
-      if (i === len) return last;
-    }
+    if (end - start <= KEY_REUSE_MAX_BYTES && sameText(last, buf, start, end)) return last;
     const key = buf.latin1Slice(start, end);
     this.lastKey = key;
     return key;
@@ -328,16 +323,10 @@ export class RequestParser {
     if (argv.length === 0) return SKIPPED;
     return this.emit(argv);
   }
-
 }
 
 const EMPTY = Buffer.alloc(0);
 
-/**
- * Parses a signed decimal integer in buf[start, end) with Redis's string2ll
- * rules: "0", or an optional '-' then 1-9 then digits (no '+', no leading
- * zeros, no "-0"), at most 20 chars. NaN if malformed.
- */
 /** Command names remembered by commandName() (every client sends the same few). */
 const NAME_CACHE_SIZE = 16;
 /** Names longer than this are not remembered (no command name is). */
@@ -358,15 +347,20 @@ function commandName(buf: Buffer, start: number, end: number): string {
   if (len > NAME_CACHE_MAX_BYTES) return buf.latin1Slice(start, end);
   for (let k = 0; k < nameCache.length; k++) {
     const name = nameCache[k]!;
-    if (name.length !== len) continue;
-    let i = 0;
-    while (i < len && name.charCodeAt(i) === buf[start + i]) i++;
-    if (i === len) return name;
+    if (sameText(name, buf, start, end)) return name;
   }
   const name = buf.latin1Slice(start, end);
   nameCache[nameCacheNext] = name;
   nameCacheNext = (nameCacheNext + 1) % NAME_CACHE_SIZE;
   return name;
+}
+
+/** Whether the latin1 string s is exactly the bytes buf[start, end). */
+function sameText(s: string, buf: Buffer, start: number, end: number): boolean {
+  const len = end - start;
+  if (s.length !== len) return false;
+  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
 }
 
 /** Index of the CR ending a header that starts before `from`, or -1 if not within PEEK_MAX_HEADER_BYTES (or the buffer). */
@@ -376,6 +370,11 @@ function findHeaderEnd(buf: Buffer, from: number, len: number): number {
   return -1;
 }
 
+/**
+ * Parses a signed decimal integer in buf[start, end) with Redis's string2ll
+ * rules: "0", or an optional '-' then 1-9 then digits (no '+', no leading
+ * zeros, no "-0"), at most 20 chars. NaN if malformed.
+ */
 function parseHeaderInt(buf: Buffer, start: number, end: number): number {
   const n = end - start;
   if (n <= 0 || n > 20) return NaN;

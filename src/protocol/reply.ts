@@ -307,4 +307,3 @@ function writeLength(buf: Buffer, p: number, n: number): number {
   for (let x = n; q >= p; x = Math.floor(x / 10)) buf[q--] = 48 + (x % 10);
   return p + digits;
 }
-

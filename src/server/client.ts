@@ -167,11 +167,15 @@ export class Client {
   /** Queued in the server's input round (Server.inputLater). */
   inputQueued = false;
 
-  /** Adds the key (and members) of the next command in the input to batch (Server.runQueuedInput). */
-  prefetchNext(batch: KeyPrefetch): void {
-    if (this.closed || this.paused || this.waiting) return;
+  /**
+   * Adds the keys (and members) of the next commands in the input, up to
+   * maxCommands, to batch; returns how many commands it looked at
+   * (Server.runQueuedInput, prefetchPipeline).
+   */
+  prefetchNext(batch: KeyPrefetch, maxCommands: number): number {
+    if (this.closed || this.paused || this.waiting) return 0;
     batch.use(this.db);
-    this.parser.peekKeys(batch, 1);
+    return this.parser.peekKeys(batch, maxCommands);
   }
 
   /** Runs every complete command in the input buffer, then flushes the replies. */
@@ -208,8 +212,7 @@ export class Client {
       return PREFETCH_BATCH_KEYS;
     }
     const batch = this.server.keyPrefetch;
-    batch.use(this.db);
-    const seen = this.parser.peekKeys(batch, PREFETCH_BATCH_KEYS);
+    const seen = this.prefetchNext(batch, PREFETCH_BATCH_KEYS);
     if (seen > 0 && !batch.run()) this.prefetchSkips = PREFETCH_BACKOFF_BATCHES;
     return seen;
   }

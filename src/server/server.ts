@@ -423,11 +423,11 @@ export class Server implements KeyspaceListener {
     this.tracking.leave(c, cmd, argv, outer);
   }
 
-  /** Finds the command and applies the checks that reject it before running; null if rejected. */
   /** The last name resolve() looked up and its command: the parser hands the same string object for a repeated name. */
   private lastName = '';
   private lastTop: Command | undefined = undefined;
 
+  /** Finds the command and applies the checks that reject it before running; null if rejected. */
   private resolve(c: Client, argv: string[]): Command | null {
     const name = argv[0]!;
     let cmd = name === this.lastName ? this.lastTop : this.commands.lookupTop(name);
@@ -548,7 +548,7 @@ export class Server implements KeyspaceListener {
     const queue = this.inputQueue;
     if (queue.length === 0) return;
     const batch = this.keyPrefetch;
-    for (let i = 0; i < queue.length; i++) queue[i]!.prefetchNext(batch);
+    for (let i = 0; i < queue.length; i++) queue[i]!.prefetchNext(batch, 1);
     batch.run();
     for (let i = 0; i < queue.length; i++) {
       const c = queue[i]!;

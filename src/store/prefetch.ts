@@ -86,7 +86,7 @@ export class KeyPrefetch {
     const n = this.count;
     // Phase by phase, each a tight loop, so that many misses are in flight at once.
     for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.bucketHead(this.hashes[i]!);
-    for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.chainFind(this.entries[i]!, this.hashes[i]!);
+    for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.chainFind(this.entries[i] ?? null, this.hashes[i]!);
     const members = this.prefetchMemberBuckets(n);
     let s = this.sink;
     for (let i = 0; i < n; i++) {
@@ -100,7 +100,7 @@ export class KeyPrefetch {
       if (typeof v === 'string') s ^= v.length;
     }
     for (let j = 0; j < members; j++) {
-      const node = this.memberDicts[j]!.chainFind(this.memberNodes[j]!, this.memberHashes[j]!);
+      const node = this.memberDicts[j]!.chainFind(this.memberNodes[j] ?? null, this.memberHashes[j]!);
       if (node !== null) s ^= node.key.length;
       this.memberDicts[j] = null;
       this.memberNodes[j] = null;

@@ -373,7 +373,7 @@ export class OrderTree {
       if (n instanceof Leaf) {
         if (n.items.length !== n.scores.length) throw new Error('zset tree: leaf arrays differ in length');
         n.items.forEach((x, i) => {
-          if (x.score !== n.scores[i] && !(Number.isNaN(x.score) && Number.isNaN(n.scores[i]))) throw new Error('zset tree: stale leaf score');
+          if (x.score !== n.scores[i]) throw new Error('zset tree: stale leaf score');
         });
         return n.items.length;
       }
