@@ -28,16 +28,9 @@ async function main(): Promise<void> {
   });
   runtime.process.configFile = config.file;
   const node = createNode({ runtime, config, log });
-  let stopping = false;
-  /** finalSave: a signal (the SHUTDOWN command saved before asking). */
-  const shutdown = (reason: string, finalSave: boolean): void => {
-    if (stopping) return;
-    if (finalSave && !(node.persistence?.saveBeforeShutdown('default') ?? true)) {
-      // As Redis with shutdown-on-sigterm default: a failed final save keeps the node running.
-      log.error({ reason }, 'Errors trying to shut down the server, check the logs for more information');
-      return;
-    }
-    stopping = true;
+  // Server.requestShutdown takes the final snapshot (or refuses) and then calls this, once.
+  let reason = 'SHUTDOWN command';
+  node.onShutdown(() => {
     log.info({ reason }, 'Shutting down');
     node
       .stop()
@@ -50,10 +43,16 @@ async function main(): Promise<void> {
         log.error({ err }, 'error during shutdown');
         process.exit(1);
       });
+  });
+  const onSignal = (signal: string): void => {
+    reason = signal;
+    // As Redis with shutdown-on-sigterm default: a failed final save keeps the node running.
+    if (!node.requestShutdown('default', false)) {
+      log.error({ reason: signal }, 'Errors trying to shut down the server, check the logs for more information');
+    }
   };
-  node.onShutdown(() => shutdown('SHUTDOWN command', false));
-  process.on('SIGTERM', () => shutdown('SIGTERM', true));
-  process.on('SIGINT', () => shutdown('SIGINT', true));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     await startNode(node);
   } catch (err) {

@@ -86,8 +86,7 @@ function shutdown(c: Client, argv: string[]): void {
   if ((abort && argv.length > 2) || (save && nosave)) return c.error(ERR.syntax);
   if (abort) return c.error('ERR No shutdown in progress.');
   c.server.log.warn({ client: c.remoteAddress }, 'User requested shutdown...');
-  const saved = c.server.persistence?.saveBeforeShutdown(save ? 'save' : nosave ? 'nosave' : 'default') ?? true;
-  if ((!saved && !force) || !c.server.requestShutdown()) c.error('ERR Errors trying to SHUTDOWN. Check logs.');
+  if (!c.server.requestShutdown(save ? 'save' : nosave ? 'nosave' : 'default', force)) c.error('ERR Errors trying to SHUTDOWN. Check logs.');
 }
 
 /** SLOWLOG GET [count]: [id, time, duration, args, peer, name] per entry, newest first. */

@@ -19,7 +19,7 @@ const EMPTY = Buffer.alloc(0);
  * for dirty pages (dirty_expire_centisecs), so the disk sees no more than it
  * would anyway.
  */
-const DURABILITY_SYNC_MS = 30_000;
+export const DURABILITY_SYNC_MS = 30_000;
 const MISCONF_RDB =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 /** How often the persistence cron runs (everysec fsync, save points, auto rewrite). */
@@ -80,6 +80,19 @@ export class Persistence {
   /** Records a failed append could not write (retried first by the next write or cron tick) and why it failed. */
   private unwritten: Buffer | null = null;
   private writeError: string | null = null;
+  /** Why the last fsync of the log failed; cleared only by an fsync that succeeds. */
+  private fsyncError: string | null = null;
+  /**
+   * An fsync of this log failed: the kernel may have dropped pages it never
+   * wrote, so a later fsync that succeeds proves nothing about them. The
+   * durability point stays where it was until a rewrite puts a fresh,
+   * fsynced base down.
+   */
+  private fsyncFailedSinceBase = false;
+  /** The incremental log holds a torn record that could not be cut off: nothing more is appended to it before a rewrite replaces it. */
+  private logTorn = false;
+  /** Unix seconds of the last failed rewrite (retries wait BGSAVE_RETRY_DELAY_SEC, as failed saves do). */
+  private lastRewriteFailSec = 0;
   /** Monotonic ms of the last fsync of the log by the cron (everysec, and no's durability sync). */
   private lastFsyncMs = 0;
   /** HLC of the last commit appended to the log (what the next fsync makes durable). */
@@ -179,12 +192,17 @@ export class Persistence {
 
   /** hlc: the newest write the data holds (0: nothing new, a retry of held records). */
   private write(data: Buffer, hlc: number): void {
-    if (data.length > 0) this.job?.checkpoint.live(data);
+    if (data.length > 0) this.feedJob(data);
     const aof = this.aof;
     if (aof === null) return;
     // Records a failed append left behind go first: dropping them would leave a hole in the log.
     const out = this.unwritten === null ? data : Buffer.concat([this.unwritten, data]);
     if (out.length === 0) return;
+    if (this.logTorn) {
+      // Appending after a torn record would make the log unloadable: hold everything for the new log.
+      this.unwritten = out;
+      return;
+    }
     const goodIncrBytes = aof.bytes - aof.baseBytes;
     try {
       this.disk.append(aof.handle, out);
@@ -213,7 +231,9 @@ export class Persistence {
   get writeRefusal(): string | null {
     const config = this.server.config;
     if (!this.info.rdbLastBgsaveOk && config.bool('stop-writes-on-bgsave-error') && this.savePointsSet) return MISCONF_RDB;
-    return this.writeError === null ? null : `MISCONF Errors writing to the AOF file: ${this.writeError}`;
+    // Only while the log is on (Redis: aof_state != AOF_OFF); closeAof forgets its errors.
+    const error = this.aof === null ? null : (this.writeError ?? this.fsyncError);
+    return error === null ? null : `MISCONF Errors writing to the AOF file: ${error}`;
   }
 
   private get savePointsSet(): boolean {
@@ -229,10 +249,9 @@ export class Persistence {
    */
   saveBeforeShutdown(mode: 'default' | 'save' | 'nosave'): boolean {
     if (mode === 'nosave' || (mode === 'default' && !this.savePointsSet)) return true;
-    if (this.job !== null) {
-      this.job.checkpoint.abort();
-      this.jobEnded(this.job, false);
-    }
+    // Still starting: the keyspace is not loaded, and saving it would replace the files with nothing.
+    if (!this.loaded) return true;
+    this.abortJob();
     try {
       this.server.log.info('Saving the final RDB snapshot before exiting.');
       this.saveNow();
@@ -303,11 +322,7 @@ export class Persistence {
     this.tick = null;
     this.commit();
     // Records a failed append still holds get a last try; the node stops either way.
-    try {
-      if (this.unwritten !== null) this.write(EMPTY, 0);
-    } catch {
-      // Logged by write(); the check below reports what is lost.
-    }
+    this.retryUnwritten();
     if (this.unwritten !== null) this.server.log.error({ bytes: this.unwritten.length }, 'AOF records could not be written before shutdown');
     if (this.aof !== null) this.disk.fsync(this.aof.handle);
   }
@@ -407,9 +422,38 @@ export class Persistence {
       if (job.kind === 'rewrite') this.switchAof(job.checkpoint);
       this.jobEnded(job, true);
     } catch (err) {
-      this.server.log.error({ err, kind: job.kind }, 'Background save/rewrite failed');
+      this.failJob(job, err);
+    }
+  }
+
+  /** The running job hit an error: its file goes, and INFO records the failure. */
+  private failJob(job: Job, err: unknown): void {
+    this.server.log.error({ err, kind: job.kind }, 'Background save/rewrite failed');
+    this.abortJob();
+    this.recordJobEnd(job.kind, false, Math.round((this.server.now() - job.startedMs) / 1000));
+  }
+
+  /** Drops the running job and its unfinished file (never throws: it runs on shutdown and error paths). */
+  private abortJob(): void {
+    const job = this.job;
+    if (job === null) return;
+    this.job = null;
+    this.collecting = this.aof !== null;
+    try {
       job.checkpoint.abort();
-      this.jobEnded(job, false);
+    } catch (err) {
+      this.server.log.error({ err, kind: job.kind }, 'Could not remove an unfinished save/rewrite file');
+    }
+  }
+
+  /** A commit's records also go to the running job (what changed after it read those keys); a failure fails the job, not the commit. */
+  private feedJob(data: Buffer): void {
+    const job = this.job;
+    if (job === null) return;
+    try {
+      job.checkpoint.live(data);
+    } catch (err) {
+      this.failJob(job, err);
     }
   }
 
@@ -429,6 +473,7 @@ export class Persistence {
       this.info.aofLastRewriteOk = ok;
       this.info.aofLastRewriteTimeSec = sec;
       if (ok) this.info.aofRewrites++;
+      else this.lastRewriteFailSec = Math.floor(this.server.now() / 1000);
     }
   }
 
@@ -459,8 +504,10 @@ export class Persistence {
     this.disk.writeFileAtomic(this.manifestFile, formatManifest(m));
     const baseBytes = this.disk.size(cp.target);
     this.aof = { manifest: m, handle, bytes: baseBytes, baseBytes };
-    // The new base holds every write committed until now, fsynced.
+    // The new base holds every write committed until now, fsynced: records a failed
+    // append held are older than it (appended after it they would undo newer states).
     this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
+    this.forgetLogErrors();
     // BGREWRITEAOF with appendonly no writes the files but does not log.
     if (!this.server.config.bool('appendonly')) this.closeAof();
     this.collecting = this.aof !== null || this.job !== null;
@@ -478,27 +525,39 @@ export class Persistence {
       if (this.startJob('rewrite') !== null) this.schedule('rewrite');
     }
     if (on) return;
-    if (this.job?.kind === 'rewrite') {
-      this.job.checkpoint.abort();
-      this.job = null;
-    }
+    if (this.job?.kind === 'rewrite') this.abortJob();
     this.commit();
     this.closeAof();
     this.collecting = this.job !== null;
   }
 
   private closeAof(): void {
-    if (this.aof === null) return;
-    this.disk.fsync(this.aof.handle);
-    this.disk.close(this.aof.handle);
+    const aof = this.aof;
+    if (aof === null) return;
     this.aof = null;
+    this.forgetLogErrors();
+    try {
+      this.disk.fsync(aof.handle);
+    } catch (err) {
+      this.server.log.error({ err }, 'Error syncing the AOF file before closing it');
+    }
+    this.disk.close(aof.handle);
   }
 
-  /** fsyncs the log: everything written so far is durable. */
+  /** A new log (or none): what a failed append held and why the old one failed no longer apply. */
+  private forgetLogErrors(): void {
+    this.unwritten = null;
+    this.writeError = null;
+    this.fsyncError = null;
+    this.fsyncFailedSinceBase = false;
+    this.logTorn = false;
+  }
+
+  /** fsyncs the log: everything written so far is durable (unless an fsync of this log failed before). */
   private synced(aof: AofFile): void {
     this.disk.fsync(aof.handle);
     this.unsynced = false;
-    this.aofDurableHlc = Math.max(this.aofDurableHlc, this.writtenHlc);
+    if (!this.fsyncFailedSinceBase) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.writtenHlc);
   }
 
   /**
@@ -512,7 +571,10 @@ export class Persistence {
       this.disk.truncate(joinPath(this.aofDir, aof.manifest.incr), goodIncrBytes);
       aof.bytes = aof.baseBytes + goodIncrBytes;
     } catch (err) {
-      this.server.log.error({ err }, 'Could not cut a failed append from the AOF file');
+      // The log may end in a torn record: append nothing more to it; a rewrite replaces it.
+      this.server.log.error({ err }, 'Could not cut a failed append from the AOF file; rewriting the log');
+      this.logTorn = true;
+      this.scheduled = 'rewrite';
     }
   }
 
@@ -525,7 +587,7 @@ export class Persistence {
     const aof = this.aof;
     if (aof === null || this.unwritten !== null) return;
     if (!this.unsynced) {
-      if (!this.hasPending) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
+      if (!this.hasPending && !this.fsyncFailedSinceBase) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
       return;
     }
     const mode = this.server.config.get('appendfsync');
@@ -534,11 +596,26 @@ export class Persistence {
     this.lastFsyncMs = mono;
     try {
       this.synced(aof);
-      this.writeError = null;
+      if (this.fsyncError !== null) {
+        this.fsyncError = null;
+        // The durability point waits for a fresh base (fsyncFailedSinceBase): get one.
+        if (this.job === null) this.scheduled ??= 'rewrite';
+      }
     } catch (err) {
       // As Redis's failed background fsync: writes are refused (-MISCONF) until a later fsync succeeds.
-      this.writeError = (err as Error).message;
+      this.fsyncError = (err as Error).message;
+      this.fsyncFailedSinceBase = true;
       this.server.log.error({ err }, 'Error syncing the AOF file');
+    }
+  }
+
+  /** Gives records a failed append holds another try; never throws (under always write() does). */
+  private retryUnwritten(): void {
+    if (this.unwritten === null) return;
+    try {
+      this.write(EMPTY, 0);
+    } catch {
+      // Logged by write(); the records stay held and writes stay refused.
     }
   }
 
@@ -548,9 +625,13 @@ export class Persistence {
     const now = this.server.now();
     // The everysec window is measured on the monotonic clock: a wall-clock jump must not stretch it.
     const mono = this.server.runtime.clock.monotonicMs();
-    if (this.unwritten !== null) this.write(EMPTY, 0);
+    this.retryUnwritten();
     this.syncForDurability(mono);
     if (this.job !== null) return;
+    // appendonly yes without a log: the rewrite that creates it failed; try again, as a failed save is.
+    if (this.scheduled === null && this.aof === null && this.server.config.bool('appendonly') && this.loaded) {
+      if (Math.floor(now / 1000) - this.lastRewriteFailSec >= BGSAVE_RETRY_DELAY_SEC) this.scheduled = 'rewrite';
+    }
     if (this.scheduled !== null) {
       const kind = this.scheduled;
       this.scheduled = null;
@@ -603,7 +684,7 @@ export class Persistence {
       ['aof_enabled', this.server.config.bool('appendonly') ? 1 : 0], ['aof_rewrite_in_progress', running('rewrite')],
       ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0], ['aof_last_rewrite_time_sec', i.aofLastRewriteTimeSec],
       ['aof_current_rewrite_time_sec', job?.kind === 'rewrite' ? sinceStart : -1], ['aof_last_bgrewrite_status', i.aofLastRewriteOk ? 'ok' : 'err'],
-      ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', this.writeError === null ? 'ok' : 'err'],
+      ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', this.writeError === null && this.fsyncError === null ? 'ok' : 'err'],
       ['aof_last_cow_size', 0], ['module_fork_in_progress', 0], ['module_fork_last_cow_size', 0],
       ...(aof === null ? [] : ([['aof_current_size', aof.bytes], ['aof_base_size', aof.baseBytes], ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
         ['aof_buffer_length', 0], ['aof_pending_bio_fsync', 0], ['aof_delayed_fsync', 0]] as [string, number][])),

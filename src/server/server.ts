@@ -349,8 +349,22 @@ export class Server implements KeyspaceListener {
     this.shutdownHandler = handler;
   }
 
-  requestShutdown(): boolean {
+  /** Set once a shutdown went ahead: later requests (a second SHUTDOWN, a signal) change nothing. */
+  private shuttingDown = false;
+
+  /**
+   * prepareForShutdown, then the stop: the final snapshot of `mode`
+   * (Persistence.saveBeforeShutdown), then the handler. False when the node
+   * cannot stop: no handler, or the snapshot failed and `force` is not set
+   * (SHUTDOWN then replies an error and a signal leaves the node running, as
+   * Redis does).
+   */
+  requestShutdown(mode: 'default' | 'save' | 'nosave', force: boolean): boolean {
+    if (this.shuttingDown) return true;
     if (!this.shutdownHandler) return false;
+    const saved = this.persistence?.saveBeforeShutdown(mode) ?? true;
+    if (!saved && !force) return false;
+    this.shuttingDown = true;
     this.shutdownHandler();
     return true;
   }

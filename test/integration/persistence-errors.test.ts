@@ -67,12 +67,18 @@ describe('AOF write errors', () => {
     const failing = { on: false, fsync: false };
     const { server, client } = await start(failing);
     await client.set('k', '1');
+    // Only a read expires it (below): its removal is then appended right before the next write.
+    await client.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await client.set('short', 'x', 'PX', 100);
     failing.fsync = true;
     await client.set('k', '2');
     await eventually('writes refused', async () =>
       (await client.set('k', '3').then(() => 'accepted', (e: Error) => e.message)).startsWith('MISCONF Errors writing to the AOF file: Input/output error') ? null : 'still accepted',
     );
     expect(await client.get('k')).not.toBeNull();
+    // The expiry of 'short' is appended (appending works, fsync does not): the refusal stays.
+    await eventually('short past its TTL', async () => ((await client.pttl('short')) === -2 ? null : 'not yet'));
+    await expect(client.set('k', '5')).rejects.toThrow('MISCONF Errors writing to the AOF file: Input/output error');
     failing.fsync = false;
     await eventually('writes accepted again', async () => ((await client.set('k', '4').catch(() => null)) === 'OK' ? null : 'still refused'));
     client.disconnect();
