@@ -1,5 +1,5 @@
 import type { KeyStateItem } from '../replication/messages.js';
-import { pushState } from '../replication/anti-entropy.js';
+import { pushState } from '../replication/state-apply.js';
 import { encodeStates, type WireStates } from '../replication/wire.js';
 import type { Logger } from '../log.js';
 import type { Replicator } from '../replication/replicator.js';
@@ -29,6 +29,8 @@ interface InFlight {
   to: string;
   slot: number;
   keys: string[];
+  /** Each key's CRDT digest when shipped: a key written since is not what the owner got, and stays. */
+  digests: number[];
   sentMs: number;
 }
 
@@ -88,14 +90,17 @@ export class SlotHandoff {
     const db0 = this.server.keyspace.db(0);
     const items: KeyStateItem[] = [];
     for (const key of keys) pushState(items, r.crdt, db0, key);
+    const digests = keys.map((key) => db0.entryAt(key)?.crdt?.digest ?? 0);
     const id = this.nextId++;
-    if (this.send(owner, id, [slot], encodeStates(items))) this.inFlight = { id, to: owner.id, slot, keys, sentMs: nowMs };
+    if (this.send(owner, id, [slot], encodeStates(items))) this.inFlight = { id, to: owner.id, slot, keys, digests, sentMs: nowMs };
   }
 
   /**
    * The owner merged a batch: its keys leave this node (deleted as writes, so
    * this shard's replicas drop them too), unless the slot came back to this
-   * node meanwhile: then they are its keys again.
+   * node meanwhile (then they are its keys again). A key written since it
+   * was shipped (a replica's delta merged here) is not deleted: the slot is
+   * still pending, and the next batch ships its newer state.
    */
   acked(id: number, from: string, state: ClusterState): void {
     const f = this.inFlight;
@@ -105,9 +110,10 @@ export class SlotHandoff {
     const s = this.server;
     const db0 = s.keyspace.db(0);
     s.runAsCommand(() => {
-      for (const key of f.keys) {
+      f.keys.forEach((key, i) => {
+        if ((db0.entryAt(key)?.crdt?.digest ?? 0) !== f.digests[i]) return;
         if (db0.delete(key) !== undefined) s.keyWritten(db0, key, 'del');
-      }
+      });
     });
     s.log.info({ keys: f.keys.length, to: from }, 'Handed the keys of a lost slot to its owner');
   }

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { SILENT_XGROUP_EVENT } from '../server/notify.js';
 import { StreamValue, type IdLane, type StreamEntry, type StreamLimits } from '../store/stream.js';
@@ -11,8 +12,7 @@ import { readOfType, writeOfType } from './util.js';
 export const ERR_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
 /** stream-node-max-bytes / stream-node-max-entries, read at each append as Redis does. */
-export function streamLimits(c: Client): StreamLimits {
-  const config = c.server.config;
+export function streamLimits(config: Config): StreamLimits {
   return { maxBytes: config.int('stream-node-max-bytes'), maxEntries: config.int('stream-node-max-entries') };
 }
 

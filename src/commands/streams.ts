@@ -39,7 +39,7 @@ function xaddCommand(c: Client, argv: string[]): void {
   let total = 0;
   for (const f of fields) total += f.length;
   if (total > LISTPACK_MAX_SIZE) return c.error('ERR Elements are too large to be stored');
-  s.append(id, fields, streamLimits(c));
+  s.append(id, fields, streamLimits(c.server.config));
   c.reply.bulk(formatId(id));
   c.db.written(key, 'xadd');
   if (args.trim !== null && s.trim(args.trim) > 0) c.db.written(key, 'xtrim');

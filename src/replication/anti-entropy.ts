@@ -1,10 +1,9 @@
-import type { KeyState } from '../crdt/key-state.js';
 import type { Database } from '../store/database.js';
 import type { KeyCrdt } from './key-crdt.js';
 import { GROUP_COUNT, GROUP_FANOUT, leafOf } from './merkle.js';
 import type { AeDiff, AeDone, AeGroups, AeKeys, AeLeaves, KeyStateItem, States } from './messages.js';
 import type { PeerSession } from './peer.js';
-import { stateOf } from './state-apply.js';
+import { pushState } from './state-apply.js';
 import { encodeStates, type WireStates } from './wire.js';
 
 /** Most keys one round compares; the rest waits for the next round (bounds message size and pause). */
@@ -178,8 +177,3 @@ function dbKey(db: number, key: string): string {
   return `${db}\u0000${key}`;
 }
 
-/** Appends key's replicated state (live, hidden or tombstone) to out, if it has one. */
-export function pushState(out: KeyStateItem[], crdt: KeyCrdt, db: Database, key: string): void {
-  const s: KeyState | null = stateOf(crdt, db, key);
-  if (s !== null) out.push([db.id, key, s]);
-}

@@ -54,6 +54,8 @@ export class PeerSession {
    * back with elements whose removal every peer has already collected.
    */
   aeUndurable: { startHlc: number; doneHlc: number } | null = null;
+  /** The newest complete round waiting for the peer's durability (null: none newer than aeUndurable). */
+  aeUndurableLatest: { startHlc: number; doneHlc: number } | null = null;
 
   constructor(
     readonly address: BusAddress,
@@ -74,34 +76,49 @@ export class PeerSession {
     this.aeCompletedHlc = 0;
     this.durableHlc = 0;
     this.aeUndurable = null;
+    this.aeUndurableLatest = null;
     this.ackedAtLastTick = 0;
     this.appliedAtLastTick = 0;
   }
 
   /**
    * A complete anti-entropy round that started at startHlc (ours) and ended
-   * at doneHlc (the peer's HLC). An older round still waiting for the peer's
-   * durability is kept: it is the one that will count first.
+   * at doneHlc (the peer's HLC). The oldest round still waiting for the
+   * peer's durability is kept (the first to count) and the newest (the
+   * furthest it can count once the peer's disk catches up with it).
    */
   roundCompleted(startHlc: number, doneHlc: number): void {
     this.aeRoundsCompleted++;
-    if (this.aeUndurable === null) this.aeUndurable = { startHlc, doneHlc };
+    const round = { startHlc, doneHlc };
+    if (this.aeUndurable === null) this.aeUndurable = round;
+    else this.aeUndurableLatest = round;
     this.countDurableRound();
   }
 
-  /** The peer reported its durability point (a heartbeat). */
+  /**
+   * The peer reported its durability point (a heartbeat, in order on the
+   * link). Taken as told, even when lower: a node's point can go back (its
+   * first snapshot after reporting none, appendonly switched), and a stale
+   * higher one would let rounds count that its disk does not cover.
+   */
   heardDurable(durableHlc: number): void {
-    if (!(durableHlc > this.durableHlc)) return;
     this.durableHlc = durableHlc;
     this.countDurableRound();
   }
 
-  /** A waiting round counts once the peer has made its end durable. */
+  /** Waiting rounds count once the peer has made their end durable: the newest covered one. */
   private countDurableRound(): void {
+    const latest = this.aeUndurableLatest;
+    if (latest !== null && this.durableHlc >= latest.doneHlc) {
+      this.aeCompletedHlc = Math.max(this.aeCompletedHlc, latest.startHlc);
+      this.aeUndurable = this.aeUndurableLatest = null;
+      return;
+    }
     const r = this.aeUndurable;
     if (r === null || !(this.durableHlc >= r.doneHlc)) return;
     this.aeCompletedHlc = Math.max(this.aeCompletedHlc, r.startHlc);
-    this.aeUndurable = null;
+    this.aeUndurable = latest;
+    this.aeUndurableLatest = null;
   }
 }
 

@@ -496,7 +496,7 @@ export class Replicator {
     this.host.runAsCommand(() => {
       for (let i = 0; i < items.length; i++) {
         // A batch's keys are read ahead together: a lookup per state was a third of a peer's apply time.
-        if (i % PREFETCH_BATCH_KEYS === 0) this.prefetch(items, i, dbs);
+        if (i % PREFETCH_BATCH_KEYS === 0 && items.length - i > 1) this.prefetch(items, i, dbs);
         const [dbIndex, key, s] = items[i]!;
         const db = dbs[dbIndex]!;
         const event = this.mergeState(db, key, s, peer.label);

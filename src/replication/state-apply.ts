@@ -12,7 +12,7 @@ import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/
 import type { Bytes, Entry, TypeName } from '../store/entry.js';
 import { joinHll, markRegisterMerged, registersHash } from './hll-crdt.js';
 import type { KeyCrdt } from './key-crdt.js';
-import { isCounterRow, isUint, stateShapeError } from './messages.js';
+import { isCounterRow, isUint, stateShapeError, type KeyStateItem } from './messages.js';
 import { encodeStream, loadStream, mergeStream, streamStateError } from './stream-writes.js';
 import { StreamValue } from '../store/stream.js';
 
@@ -21,6 +21,12 @@ import { StreamValue } from '../store/stream.js';
  * KeyState, and the merge of a KeyState received from a peer into the
  * local keyspace.
  */
+
+/** Appends key's replicated state (live, hidden or tombstone) to out, if it has one. */
+export function pushState(out: KeyStateItem[], crdt: KeyCrdt, db: Database, key: string): void {
+  const s = stateOf(crdt, db, key);
+  if (s !== null) out.push([db.id, key, s]);
+}
 
 /** The state of key in db as peers should see it; null if this node knows nothing of it. */
 export function stateOf(crdt: KeyCrdt, db: Database, key: string): KeyState | null {

@@ -22,8 +22,6 @@ const STREAM_EVENTS = new Set([
 ]);
 const ENTRY_EVENTS = new Set(['xadd', 'xdel', 'xtrim', 'xsetid']);
 
-/** Node sizes of streams rebuilt by a merge: Redis's defaults (stream-node-max-bytes / -entries). */
-
 /**
  * The CRDT state kept on a stream's KeyMeta. Live entries carry their stamp
  * on the StreamEntry (ts, origin); the rest lives here.

@@ -1,5 +1,6 @@
 import { startCluster } from '../cluster/bootstrap.js';
 import { closeMigrateSockets } from '../commands/migrate.js';
+import { streamLimits } from '../commands/streams-common.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ClusterControl } from '../cluster/control.js';
 import { routed, routeRequest } from '../cluster/routing.js';
@@ -326,7 +327,7 @@ export class Server implements KeyspaceListener {
         return { maxEntries: config.int('zset-max-listpack-entries'), maxValue: config.int('zset-max-listpack-value') };
       },
       get stream() {
-        return { maxBytes: config.int('stream-node-max-bytes'), maxEntries: config.int('stream-node-max-entries') };
+        return streamLimits(config);
       },
     };
     return r;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SimCluster, type Life } from '../../sim/cluster.js';
 import { drawFaultPlan, Scheduler, seededRandom, SimNetwork } from '../../sim/runtime/index.js';
+import { DURABILITY_SYNC_MS } from '../../src/persistence/persistence.js';
+import { PeerSession } from '../../src/replication/peer.js';
+import type { BusLink } from '../../src/transport/bus.js';
 
 /**
  * A removal is collected only once every replica has it on disk. Here node
@@ -59,7 +62,7 @@ describe('collecting removals', () => {
     await settle(300);
     expect(n1.client.call('LRANGE', 'l', 0, -1)).toEqual(['y', 'z']);
     // Still before n1's first fsync under appendfsync no (DURABILITY_SYNC_MS after start).
-    expect(cluster.nowMs - startedMs).toBeLessThan(25_000);
+    expect(cluster.nowMs - startedMs).toBeLessThan(DURABILITY_SYNC_MS);
     // n1's machine goes down: its log keeps [x, y] and loses the removal it merged.
     network.crash('n1');
     cluster.crash('n1', 'machine');
@@ -88,5 +91,31 @@ describe('collecting removals', () => {
       expect(removedHeld(l)).toBe(0);
       expect(l.client.call('LLEN', 'l')).toBe(3);
     }
+  });
+});
+
+describe('PeerSession: rounds waiting for a peer\'s durability', () => {
+  const session = (): PeerSession => new PeerSession({ host: '127.0.0.1', port: 1 }, '127.0.0.1:1', null as unknown as BusLink);
+
+  it('counts the newest round the peer\'s disk covers, and only once it does', () => {
+    const p = session();
+    p.roundCompleted(100, 110);
+    p.roundCompleted(200, 210);
+    p.roundCompleted(300, 310);
+    p.heardDurable(150);
+    expect(p.aeCompletedHlc).toBe(100);
+    p.heardDurable(400);
+    expect(p.aeCompletedHlc).toBe(300);
+    expect(p.aeUndurable).toBeNull();
+  });
+
+  it('takes a lower durability point as told: rounds past it wait', () => {
+    const p = session();
+    p.heardDurable(Infinity);
+    p.heardDurable(50);
+    p.roundCompleted(100, 110);
+    expect(p.aeCompletedHlc).toBe(0);
+    p.heardDurable(120);
+    expect(p.aeCompletedHlc).toBe(100);
   });
 });
