@@ -62,6 +62,8 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCHES_PER_FLUSH = 16;
 /** While deltas keep a peer current, anti-entropy with it runs this many times less often. */
 const AE_BACKOFF_FACTOR = 10;
+/** Deltas applied this recently mean peers are still streaming writes (see deltasInFlight). */
+const DELTAS_RECENT_MS = 500;
 /** How long local writes gather before being pushed to peers. */
 const FLUSH_DELAY_MS = 2;
 
@@ -92,6 +94,8 @@ export class Replicator {
   /** The last seq of a write made inside an atomic unit, per state holder (entry or tombstone). */
   private readonly unitWrites = new WeakMap<object, number>();
   private aeNext = 0;
+  /** When deltas from a peer last brought states here (Unix ms). */
+  private deltasAppliedMs = -Infinity;
   /** Test fault (DEBUG CLUSTER-ISOLATE): nothing is sent. */
   isolated = false;
   /** Messages refused as malformed (INFO). */
@@ -118,7 +122,9 @@ export class Replicator {
       send: (peer, m) => this.send(peer, m),
       applyWire: (peer, wire) => this.applyStates(peer, decodeStates(wire, host.keyspace.count, (why) => this.reject(why, peer.label))),
       roundEnded: (peer, complete) => {
-        if (!complete) this.runtime.timer.setImmediate(() => peer.aeRound === null && peer.link.state === 'ready' && this.ae.start(peer));
+        if (!complete && !this.deltasInFlight(peer)) {
+          this.runtime.timer.setImmediate(() => peer.aeRound === null && peer.link.state === 'ready' && this.ae.start(peer));
+        }
       },
     });
   }
@@ -378,6 +384,22 @@ export class Replicator {
   }
 
   /**
+   * Whether deltas on their way can explain what a round found different:
+   * ours the peer has not acknowledged while the log still holds them, or
+   * any peer's arriving here lately (in a group of three, the two receivers
+   * of a third node's writes differ by what each has applied so far). An
+   * incomplete round then waits for the next tick instead of rescanning at
+   * once: under a steady write load back-to-back rounds kept both sides
+   * scanning their keyspaces (a quarter of a peer's CPU) for states the
+   * deltas were already bringing.
+   */
+  private deltasInFlight(peer: PeerSession): boolean {
+    const pending = peer.ackedSeq + 1;
+    if (pending <= this.log.lastSeq && this.log.holds(pending)) return true;
+    return this.nowMs() - this.deltasAppliedMs < DELTAS_RECENT_MS;
+  }
+
+  /**
    * Drops tombstones every peer is known to hold (or to hold something
    * newer): those kept since before the start of an anti-entropy round that
    * completed with each peer.
@@ -465,6 +487,7 @@ export class Replicator {
     const indexes: number[] = [];
     const items = decodeStates(m, this.host.keyspace.count, (why) => this.reject(why, peer.label), indexes);
     this.applyStates(peer, items, { indexes, events: decodeEvents(m) });
+    if (items.length > 0) this.deltasAppliedMs = this.nowMs();
     if (m.first <= peer.appliedSeq + 1 && m.last > peer.appliedSeq) peer.appliedSeq = m.last;
     else if (m.first > peer.appliedSeq + 1) this.requestResend(peer);
   }
