@@ -7,7 +7,7 @@ import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
 import type { TypeName } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
-import { encodeRecord, PersistenceError } from './record.js';
+import { encodeRecord, PersistenceError, PlainRecordWriter } from './record.js';
 
 /**
  * Key states as records. A record holds the current state of up to
@@ -26,13 +26,13 @@ const PLAIN_SLOTS = 5;
 
 /** Collects key states and cuts them into records. */
 export class RecordBuilder {
-  private plain: unknown[] = [];
+  private readonly plain = new PlainRecordWriter();
   private items: KeyStateItem[] = [];
   readonly out: Buffer[] = [];
   keys = 0;
 
   /** crdt: the node's replication state, null stand-alone. */
-  constructor(private readonly crdt: KeyCrdt | null) {}
+  constructor(readonly crdt: KeyCrdt | null) {}
 
   add(db: Database, key: string): void {
     this.keys++;
@@ -43,16 +43,15 @@ export class RecordBuilder {
       return;
     }
     const e = db.entryAt(key);
-    if (e === undefined) this.plain.push(db.id, key, null, null, 0);
-    else this.plain.push(db.id, key, e.type, e.type === 'string' ? e.value : dumpOf(e.type, e.value), e.expireAt);
-    if (this.plain.length >= KEYS_PER_RECORD * PLAIN_SLOTS) this.cut();
+    if (e === undefined) this.plain.key(db.id, key, null, null, 0);
+    else this.plain.key(db.id, key, e.type, e.type === 'string' ? e.value : dumpOf(e.type, e.value), e.expireAt);
+    if (this.plain.slots >= KEYS_PER_RECORD * PLAIN_SLOTS) this.plain.close();
   }
 
   /** Stand-alone: db was emptied before the keys that follow (replicated nodes record tombstones instead). */
   reset(db: Database): void {
     if (this.crdt !== null) return;
-    this.cut();
-    this.out.push(encodeRecord({ r: db.id }));
+    this.plain.raw(encodeRecord({ r: db.id }));
   }
 
   /** Every key state db holds: live keys, and with replication emptied collections and tombstones. */
@@ -68,7 +67,8 @@ export class RecordBuilder {
   }
 
   private cut(): void {
-    if (this.plain.length > 0) this.out.push(encodeRecord({ p: this.plain.splice(0) }));
+    const plain = this.plain.take();
+    if (plain !== null) this.out.push(plain);
     if (this.items.length > 0) this.out.push(encodeRecord({ w: encodeStates(this.items.splice(0)) }));
   }
 }

@@ -6,6 +6,7 @@ import { Checkpoint } from './checkpoint.js';
 import { applyAndLog, readRdbFile, type RdbContents } from './rdb-import.js';
 import { formatManifest, joinPath, manifestNames, parseManifest, readLog, readSnapshot, type Manifest } from './files.js';
 import { applyRecord, RecordBuilder, type LoadCounts } from './key-states.js';
+import { TouchedKeys } from './touched-keys.js';
 import { PersistenceError } from './record.js';
 
 /** Keys a background snapshot visits per event-loop turn: small enough that clients barely notice. */
@@ -66,9 +67,10 @@ interface Job {
  * replication merges) are committed on the next event-loop turn.
  */
 export class Persistence {
-  private readonly pending = new Map<Database, Set<string>>();
+  private readonly pending = new TouchedKeys();
   private readonly pendingDbs = new Set<Database>();
   private hasPending = false;
+  private builder: RecordBuilder | null = null;
   private commitArmed = false;
   /** True while a log is open or a snapshot is being written: only then are writes collected. */
   private collecting = false;
@@ -137,11 +139,7 @@ export class Persistence {
   private touched(db: Database, key: string): void {
     if (!this.collecting) return;
     if (key === '') this.pendingDbs.add(db);
-    else {
-      let keys = this.pending.get(db);
-      if (keys === undefined) this.pending.set(db, (keys = new Set()));
-      keys.add(key);
-    }
+    else this.pending.add(db, key);
     this.hasPending = true;
     // A write outside a client batch (expiry, a replication merge) is committed on the next turn.
     if (!this.commitArmed) {
@@ -179,15 +177,22 @@ export class Persistence {
     if (!this.hasPending || !this.loaded) return;
     // Every write applied so far is in this commit.
     const hlc = this.hlcLast();
-    const b = new RecordBuilder(this.crdt);
+    const b = this.commitBuilder();
     // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
     for (const db of this.pendingDbs) b.addDatabase(db);
-    for (const [db, keys] of this.pending) for (const key of keys) b.add(db, key);
+    this.pending.forEach((db, key) => b.add(db, key));
     this.pendingDbs.clear();
     this.pending.clear();
     this.hasPending = false;
     const records = b.take();
     if (records.length > 0) this.write(records.length === 1 ? records[0]! : Buffer.concat(records), hlc);
+  }
+
+  /** The builder commits reuse (its buffer stays warm); a new one when replication started or stopped. */
+  private commitBuilder(): RecordBuilder {
+    const crdt = this.crdt;
+    if (this.builder === null || this.builder.crdt !== crdt) this.builder = new RecordBuilder(crdt);
+    return this.builder;
   }
 
   /** hlc: the newest write the data holds (0: nothing new, a retry of held records). */
