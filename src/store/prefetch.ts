@@ -98,6 +98,9 @@ export class KeyPrefetch {
       s ^= e.key.length;
       const v = e.value;
       if (typeof v === 'string') s ^= v.length;
+      // A replicated key's version: what a merge compares and a delta ships.
+      const meta = e.crdt;
+      if (meta !== null) s ^= meta.digest;
     }
     for (let j = 0; j < members; j++) {
       const node = this.memberDicts[j]!.chainFind(this.memberNodes[j] ?? null, this.memberHashes[j]!);
