@@ -131,6 +131,11 @@ export class QuickList {
     this.length++;
   }
 
+  /** The elements from head to tail. */
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (let c = this.head; c !== null; c = c.next) yield* c.items;
+  }
+
   /** A cursor starting at index (0..length-1), walking towards the tail or (reverse) the head. */
   cursor(index: number, reverse = false): ListCursor {
     const p = this.locate(index);

@@ -61,6 +61,25 @@ describe('COMMAND', () => {
     await expect(r.call('command', 'getkeys', 'get')).rejects.toThrow('ERR Invalid number of arguments specified for command');
   });
 
+  it('MEMORY USAGE grows with every collection type, sampled or counted whole', async () => {
+    const r = t.ioredis();
+    const members = Array.from({ length: 20_000 }, (_, i) => `member:${i}`);
+    await r.rpush('mu:list', ...members);
+    await r.sadd('mu:set', ...members);
+    await r.hset('mu:hash', ...members.flatMap((m) => [m, 'v']));
+    await r.zadd('mu:zset', ...members.flatMap((m, i) => [i, m]));
+    await r.rpush('mu:small', 'a');
+    for (const key of ['mu:list', 'mu:set', 'mu:hash', 'mu:zset']) {
+      const sampled = Number(await r.call('memory', 'usage', key));
+      const whole = Number(await r.call('memory', 'usage', key, 'samples', '0'));
+      // At least the member bytes themselves, for the default 5 samples and for all of them.
+      expect(sampled).toBeGreaterThan(20_000 * 'member:1000'.length);
+      expect(whole).toBeGreaterThan(20_000 * 'member:1000'.length);
+    }
+    expect(Number(await r.call('memory', 'usage', 'mu:small'))).toBeLessThan(1000);
+    expect(await r.call('memory', 'usage', 'mu:none')).toBeNull();
+  });
+
   it('COMMAND HELP and RESP3 sets', async () => {
     const r = t.ioredis();
     expect(((await r.call('command', 'help')) as string[])[0]).toBe('COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
