@@ -72,6 +72,8 @@ function simProcessInfo(pid: number): ProcessInfo {
     pid,
     memoryRss: () => SIMULATED_RSS_BYTES,
     heapUsed: () => SIMULATED_HEAP_BYTES,
+    heapEpoch: () => 0,
+    heapNow: () => SIMULATED_HEAP_BYTES,
     cpuUsage: () => ({ userUs: 0, systemUs: 0 }),
     executable: 'strata-sim',
     configFile: '',

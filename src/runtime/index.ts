@@ -33,6 +33,14 @@ export interface ProcessInfo {
   pid: number;
   memoryRss(): number;
   heapUsed(): number;
+  /** Major collections so far: the part of heapUsed() that data lives in is measured again at each. */
+  heapEpoch(): number;
+  /**
+   * The heap outside the young generation as it is now: data written since
+   * the last major collection counts at once, and so does garbage until the
+   * next one (an upper bound; maxmemory eviction uses it).
+   */
+  heapNow(): number;
   cpuUsage(): { userUs: number; systemUs: number };
   executable: string;
   configFile: string;
@@ -51,6 +59,8 @@ export function realRuntime(configFile = ''): Runtime {
       pid: process.pid,
       memoryRss: () => process.memoryUsage.rss(),
       heapUsed: liveHeapBytes,
+      heapEpoch: () => heapGauge().epoch,
+      heapNow: () => heapGauge().bytesNow(),
       cpuUsage: () => {
         const u = process.cpuUsage();
         return { userUs: u.user, systemUs: u.system };
@@ -73,17 +83,24 @@ export function realRuntime(configFile = ''): Runtime {
  */
 class HeapGauge {
   private stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+  epoch = 0;
 
   constructor() {
     const observer = new PerformanceObserver((list) => {
       const major = list.getEntries().some((e) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
-      if (major) this.stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+      if (!major) return;
+      this.stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+      this.epoch++;
     });
     observer.observe({ entryTypes: ['gc'] });
   }
 
   bytes(): number {
     return this.stableBytes + getHeapStatistics().external_memory + spaceBytes((name) => LARGE.has(name));
+  }
+
+  bytesNow(): number {
+    return getHeapStatistics().external_memory + spaceBytes((name) => name !== 'new_space');
   }
 }
 
@@ -99,7 +116,11 @@ function spaceBytes(include: (name: string) => boolean): number {
 
 let gauge: HeapGauge | null = null;
 
-function liveHeapBytes(): number {
+function heapGauge(): HeapGauge {
   gauge ??= new HeapGauge();
-  return gauge.bytes();
+  return gauge;
+}
+
+function liveHeapBytes(): number {
+  return heapGauge().bytes();
 }

@@ -8,9 +8,13 @@ import type { Server } from './server.js';
  * node uses more than maxmemory, keys are evicted by maxmemory-policy from
  * samples of maxmemory-samples keys per database; each eviction deletes the
  * key as a write ("evicted" keyspace event, a tombstone for peers). Used
- * memory is the V8 heap, which only shrinks at the next garbage collection:
- * within one check the estimated size of each evicted key (MEMORY USAGE's
- * estimate) is subtracted instead. With maxmemory 0 nothing here runs.
+ * memory is the V8 heap, which only shrinks at the next major garbage
+ * collection: until then the estimated size of each evicted key (MEMORY
+ * USAGE's estimate) is subtracted instead. A check evicts at most
+ * MAX_EVICTIONS_PER_CHECK keys; short of the limit after that, the command
+ * still runs (Redis's EVICT_RUNNING) and the next one goes on evicting. Only
+ * when nothing can be evicted are commands refused with -OOM. With
+ * maxmemory 0 nothing here runs.
  */
 
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
@@ -27,26 +31,50 @@ interface Candidate {
   score: number;
 }
 
+/** What one eviction check ends in (evict.c's EVICT_OK / EVICT_RUNNING / EVICT_FAIL). */
+export type EvictResult = 'ok' | 'running' | 'fail';
+
 export class Evictor {
+  /**
+   * Estimated bytes evicted since the heap gauge last measured (heapEpoch):
+   * the heap shrinks only at the next major collection, so without this
+   * every command until then would see the old figure and evict again.
+   */
+  private evictedBytes = 0;
+  private evictedEpoch = -1;
+
   constructor(private readonly server: Server) {}
 
-  /** performEvictions: true when memory is (now) within maxmemory, false when it could not get there (OOM). */
-  enforce(): boolean {
+  /**
+   * performEvictions: 'ok' when memory is (now) within maxmemory; 'running'
+   * when keys were evicted but the per-check bound stopped short (the next
+   * command goes on, as Redis's time-bounded loop does; no OOM for it);
+   * 'fail' when nothing could be evicted: only then is a command refused.
+   */
+  enforce(): EvictResult {
     const s = this.server;
     const maxmemory = s.config.int('maxmemory');
-    if (maxmemory === 0) return true;
-    let used = s.runtime.process.heapUsed();
-    if (used <= maxmemory) return true;
+    if (maxmemory === 0) return 'ok';
+    const epoch = s.runtime.process.heapEpoch();
+    if (epoch !== this.evictedEpoch) {
+      this.evictedEpoch = epoch;
+      this.evictedBytes = 0;
+    }
+    // Now, not as of the last major collection: writes since then count at once (their garbage too, till the next one).
+    let used = s.runtime.process.heapNow() - this.evictedBytes;
+    if (used <= maxmemory) return 'ok';
     const policy = s.config.get('maxmemory-policy');
-    if (policy === 'noeviction') return false;
+    if (policy === 'noeviction') return 'fail';
     const [scope, kind] = policy.split('-') as [string, Policy];
     for (let n = 0; n < MAX_EVICTIONS_PER_CHECK && used > maxmemory; n++) {
       const victim = this.pick(kind, scope === 'volatile');
-      if (victim === null) return false;
-      used -= entryBytes(victim.entry.key, victim.entry.value, 5);
+      if (victim === null) return 'fail';
+      const bytes = entryBytes(victim.entry.key, victim.entry.value, 5);
+      used -= bytes;
+      this.evictedBytes += bytes;
       this.evict(victim);
     }
-    return used <= maxmemory;
+    return used <= maxmemory ? 'ok' : 'running';
   }
 
   /** The best candidate over a sample of every database (Redis's eviction pool, without keeping it between calls). */

@@ -669,7 +669,7 @@ export class Server implements KeyspaceListener {
    * bring memory under the limit.
    */
   private memoryAllows(c: Client, cmd: Command): boolean {
-    if (this.evictor.enforce()) return true;
+    if (this.evictor.enforce() !== 'fail') return true;
     const bits = cmd.fullName === 'exec' && c.multi !== null ? cmd.flagBits | c.multi.flagBits : cmd.flagBits;
     return (bits & FLAG.denyoom) === 0;
   }
@@ -726,6 +726,7 @@ export class Server implements KeyspaceListener {
     if (this.pauseKind !== null && now >= this.pauseEndMs) this.unpause();
     // No key expires under a running script: it must see the keyspace as of its start.
     if (this.activeExpireEnabled && this.busyError === null) this.activeExpireCycle(periodMs);
+    if (this.config.bool('activerehashing')) this.activeRehash();
     this.closeIdleClients(now);
     this.tracking.limitKeys();
   }
@@ -754,6 +755,20 @@ export class Server implements KeyspaceListener {
     }
   }
 
+  /**
+   * incrementallyRehash: a table left mid-rehash by writes that stopped holds
+   * both its old and its new bucket array, and its samples skew; each cron
+   * tick moves buckets for up to ACTIVE_REHASH_MS, as Redis does with
+   * activerehashing yes.
+   */
+  private activeRehash(): void {
+    const clock = this.runtime.clock;
+    const start = clock.monotonicMs();
+    for (const db of this.keyspace.all()) {
+      while (db.rehash(ACTIVE_REHASH_BUCKETS)) if (clock.monotonicMs() - start >= ACTIVE_REHASH_MS) return;
+    }
+  }
+
   private closeIdleClients(now: number): void {
     const timeoutSec = this.config.int('timeout');
     if (timeoutSec <= 0) return;
@@ -763,6 +778,10 @@ export class Server implements KeyspaceListener {
     }
   }
 }
+
+/** Buckets moved between two looks at the clock, and the time one cron tick may spend rehashing. */
+const ACTIVE_REHASH_BUCKETS = 100;
+const ACTIVE_REHASH_MS = 1;
 
 /** What a RESP2 client with subscriptions may still run (KSUB/KUNSUB are subscriptions too). */
 const SUBSCRIBED_MODE_COMMANDS = new Set([

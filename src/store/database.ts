@@ -292,6 +292,13 @@ export class Database {
   }
 
   /** Every entry (expired ones included: check isExpired). Do not add or delete keys while iterating. */
+  /** Moves up to `buckets` buckets of a pending rehash of the keys and expires tables; true while either has more. */
+  rehash(buckets: number): boolean {
+    const keys = this.keys.rehash(buckets);
+    const expires = this.expires.rehash(buckets);
+    return keys || expires;
+  }
+
   entries(): IterableIterator<Entry> {
     return this.keys.values();
   }

@@ -291,7 +291,11 @@ export class Dict<N extends DictNode<N>> implements PrefetchTarget {
    */
   sample(count: number, rand: (bound: number) => number): N[] {
     const out: N[] = [];
-    this.sampleInto(count, rand, out);
+    // The walk can come back empty while a grow is rehashing (the new table's
+    // upper half holds only what was moved yet): a random node then, so a
+    // sample of a non-empty dict is never empty (eviction refused writes with
+    // -OOM on such a draw, and without writes the rehash never went on).
+    if (this.sampleInto(count, rand, out) === 0 && this.size > 0 && count > 0) out.push(this.randomBucketNode(rand));
     return out;
   }
 

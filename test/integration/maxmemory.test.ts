@@ -38,6 +38,20 @@ describe('maxmemory', () => {
     await r.config('SET', 'maxmemory', '0');
   });
 
+  it('a write goes on while eviction is still under way, -OOM only once nothing is left to evict', async () => {
+    const r = t.ioredis();
+    await r.flushall();
+    await r.config('SET', 'maxmemory-policy', 'allkeys-random');
+    // More keys than one check evicts (1000): the limit is still exceeded after each of the next checks.
+    await r.mset(...Array.from({ length: 2500 }, (_, i) => [`k${i}`, 'v']).flat());
+    await r.config('SET', 'maxmemory', '1');
+    expect(await r.set('w1', 'v')).toBe('OK');
+    await expect(r.set('w2', 'v')).rejects.toThrow("OOM command not allowed when used memory > 'maxmemory'.");
+    expect(await r.dbsize()).toBe(0);
+    await r.config('SET', 'maxmemory', '0');
+    expect(await r.set('w3', 'v')).toBe('OK');
+  });
+
   it('volatile-ttl evicts only keys with a TTL, then refuses writes with -OOM', async () => {
     const r = t.ioredis();
     await r.flushall();

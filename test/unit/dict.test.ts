@@ -208,5 +208,9 @@ describe('Dict.random with a degenerate draw sequence', () => {
     expect(node).toBeDefined();
     expect(d.get(node!.key)).toBe(node);
     expect(d.hash(node!.key) & mask).toBeGreaterThanOrEqual(400);
+    // sample() too: eviction refused writes with -OOM when a sample of a full dict came back empty.
+    const sample = d.sample(5, () => 0);
+    expect(sample.length).toBeGreaterThan(0);
+    for (const n of sample) expect(d.get(n.key)).toBe(n);
   });
 });
