@@ -1,3 +1,4 @@
+import { entryBytes } from './memory.js';
 import type { Client } from '../server/client.js';
 import { codecFor } from '../store/values.js';
 import { dumpCommands } from './keys-dump.js';
@@ -11,13 +12,18 @@ import { ERR, globMatch, isArg, lookupRead, lookupWrite } from './util.js';
 
 /** Generic keyspace commands (db.c): existence, deletion, renaming, moving, copying, flushing. */
 
-/** DEL and UNLINK (delGenericCommand): expire-if-due, then delete. Freeing is the GC's job either way. */
+/**
+ * DEL and UNLINK (delGenericCommand): expire-if-due, then delete. Freeing
+ * is the GC's job either way; used_memory drops at once by the key's
+ * estimated size, as Redis's does (lazily freed or not).
+ */
 function deleteKeys(c: Client, argv: string[]): void {
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i]!;
     if (c.db.lookup(key) === undefined) continue;
-    c.db.delete(key);
+    const e = c.db.delete(key)!;
+    c.server.runtime.process.released(entryBytes(e.key, e.value, 5));
     c.db.written(key, 'del');
     n++;
   }

@@ -8,9 +8,10 @@ import type { Server } from './server.js';
  * node uses more than maxmemory, keys are evicted by maxmemory-policy from
  * samples of maxmemory-samples keys per database; each eviction deletes the
  * key as a write ("evicted" keyspace event, a tombstone for peers). Used
- * memory is the V8 heap, which only shrinks at the next major garbage
- * collection: until then the estimated size of each evicted key (MEMORY
- * USAGE's estimate) is subtracted instead. A check evicts at most
+ * memory is the V8 heap as the last major GC measured it (heap-gauge.ts):
+ * an evicted key's estimated size (MEMORY USAGE's) counts as freed until the
+ * next one, and the cron forces a measurement when the heap as it is now
+ * runs over the limit (staleCheck). A check evicts at most
  * MAX_EVICTIONS_PER_CHECK keys; short of the limit after that, the command
  * still runs (Redis's EVICT_RUNNING) and the next one goes on evicting. Only
  * when nothing can be evicted are commands refused with -OOM. With
@@ -21,6 +22,8 @@ export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 /** Keys evicted per check at most (Redis bounds one call by time; the next command continues). */
 const MAX_EVICTIONS_PER_CHECK = 1000;
+/** Forced heap measurements (a major GC: a pause) at most this often. */
+const STALE_MEASURE_INTERVAL_MS = 1000;
 
 type Policy = 'lru' | 'lfu' | 'random' | 'ttl';
 
@@ -35,13 +38,8 @@ interface Candidate {
 export type EvictResult = 'ok' | 'running' | 'fail';
 
 export class Evictor {
-  /**
-   * Estimated bytes evicted since the heap gauge last measured (heapEpoch):
-   * the heap shrinks only at the next major collection, so without this
-   * every command until then would see the old figure and evict again.
-   */
-  private evictedBytes = 0;
-  private evictedEpoch = -1;
+  /** Monotonic ms of the last forced measurement of the heap (staleCheck). */
+  private measuredMs = -Infinity;
 
   constructor(private readonly server: Server) {}
 
@@ -55,13 +53,8 @@ export class Evictor {
     const s = this.server;
     const maxmemory = s.config.int('maxmemory');
     if (maxmemory === 0) return 'ok';
-    const epoch = s.runtime.process.heapEpoch();
-    if (epoch !== this.evictedEpoch) {
-      this.evictedEpoch = epoch;
-      this.evictedBytes = 0;
-    }
-    // Now, not as of the last major collection: writes since then count at once (their garbage too, till the next one).
-    let used = s.runtime.process.heapNow() - this.evictedBytes;
+    const process = s.runtime.process;
+    let used = process.heapUsed();
     if (used <= maxmemory) return 'ok';
     const policy = s.config.get('maxmemory-policy');
     if (policy === 'noeviction') return 'fail';
@@ -71,10 +64,32 @@ export class Evictor {
       if (victim === null) return 'fail';
       const bytes = entryBytes(victim.entry.key, victim.entry.value, 5);
       used -= bytes;
-      this.evictedBytes += bytes;
+      // Freed at the next major GC; counted as freed now, or every check until then would evict again.
+      process.released(bytes);
       this.evict(victim);
     }
     return used <= maxmemory ? 'ok' : 'running';
+  }
+
+  /**
+   * From the cron: the used-memory figure grows only at major GCs, so data
+   * written since the last one is not in it. When the heap as it is now
+   * (garbage included) is over the limit, measure again (a forced major GC,
+   * at most every STALE_MEASURE_INTERVAL_MS) and evict if the data really is.
+   */
+  staleCheck(): void {
+    const s = this.server;
+    const maxmemory = s.config.int('maxmemory');
+    if (maxmemory === 0 || s.config.get('maxmemory-policy') === 'noeviction') return;
+    const process = s.runtime.process;
+    if (process.heapUsed() > maxmemory) {
+      this.enforce();
+      return;
+    }
+    const now = s.runtime.clock.monotonicMs();
+    if (now - this.measuredMs < STALE_MEASURE_INTERVAL_MS || process.heapNow() <= maxmemory) return;
+    this.measuredMs = now;
+    if (process.measureHeap()) this.enforce();
   }
 
   /** The best candidate over a sample of every database (Redis's eviction pool, without keeping it between calls). */

@@ -727,6 +727,8 @@ export class Server implements KeyspaceListener {
     // No key expires under a running script: it must see the keyspace as of its start.
     if (this.activeExpireEnabled && this.busyError === null) this.activeExpireCycle(periodMs);
     if (this.config.bool('activerehashing')) this.activeRehash();
+    // Not under a running script nor while writes are paused (Redis pauses eviction with them).
+    if (this.maxmemoryBytes !== 0 && this.busyError === null && this.pauseKind === null) this.runAsCommand(() => this.evictor.staleCheck());
     this.closeIdleClients(now);
     this.tracking.limitKeys();
   }
