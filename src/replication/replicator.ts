@@ -1,4 +1,4 @@
-import { Hlc } from '../crdt/hlc.js';
+import { Hlc, hlcPhysicalMs } from '../crdt/hlc.js';
 import type { Logger } from '../log.js';
 import type { Runtime, TimerHandle } from '../runtime/index.js';
 import type { Database } from '../store/database.js';
@@ -413,16 +413,30 @@ export class Replicator {
    * completed with each peer.
    */
   collectTombstones(): void {
-    // Our own state up to the horizon must survive a crash as well: what we
-    // drop now must not come back from an older log.
-    let horizon = this.host.durableHlc();
-    for (const peer of this.peers) horizon = Math.min(horizon, peer.aeCompletedHlc);
+    const horizon = this.tombstoneHorizon().hlc;
     if (horizon === 0) return;
     this.crdt.collectedBefore = horizon;
     for (const db of this.host.keyspace.all()) {
       const tombs = this.crdt.tombstones[db.id]!;
       for (const [key, tomb] of tombs) if (tomb.heldSince < horizon) this.crdt.dropTombstone(db, key);
     }
+  }
+
+  /**
+   * Tombstones held since before this HLC may be collected: the oldest of
+   * our own durability point (what we drop must not come back from an older
+   * log) and each peer's last complete, durable anti-entropy round. heldBy
+   * names what holds it lowest ('self', a peer's label; '' with no peers).
+   */
+  tombstoneHorizon(): { hlc: number; heldBy: string } {
+    let hlc = this.host.durableHlc();
+    let heldBy = this.peers.length === 0 ? '' : 'self';
+    for (const peer of this.peers) {
+      if (peer.aeCompletedHlc >= hlc) continue;
+      hlc = peer.aeCompletedHlc;
+      heldBy = peer.label;
+    }
+    return { hlc, heldBy };
   }
 
   // ---- receiving -----------------------------------------------------------
@@ -633,14 +647,28 @@ export class Replicator {
       const contact = p.lastContactMs === 0 ? -1 : now - p.lastContactMs;
       lines.push(
         `peer${i}:addr=${p.label},id=${p.peerId || '?'},link=${p.link.state === 'ready' ? 'up' : 'down'},last_contact_ms=${contact},` +
-          `lag_deltas=${lagDeltas},lag_ms=${lagMs},applied_seq=${p.appliedSeq},peer_seq=${p.peerLastSeq},ae_rounds=${p.aeRoundsCompleted}`,
+          `lag_deltas=${lagDeltas},lag_ms=${lagMs},applied_seq=${p.appliedSeq},peer_seq=${p.peerLastSeq},ae_rounds=${p.aeRoundsCompleted},` +
+          `durable_ms=${hlcInfoMs(p.durableHlc)},ae_durable_ms=${hlcInfoMs(p.aeCompletedHlc)}`,
       );
     });
     let tombstones = 0;
     for (const t of this.crdt.tombstones) tombstones += t.size;
-    lines.push(`tombstones:${tombstones}`, `rejected_messages:${this.rejectedMessages}`);
+    const horizon = this.tombstoneHorizon();
+    lines.push(
+      `durable_ms:${hlcInfoMs(this.host.durableHlc())}`,
+      `tombstones:${tombstones}`,
+      `tombstone_horizon_ms:${hlcInfoMs(horizon.hlc)}`,
+      `tombstone_horizon_held_by:${horizon.heldBy}`,
+      `rejected_messages:${this.rejectedMessages}`,
+    );
     return lines;
   }
+}
+
+/** An HLC point for INFO: its Unix ms; 0 for none yet, -1 for "everything" (a node that keeps nothing on disk). */
+function hlcInfoMs(hlc: number): number {
+  if (hlc === Infinity) return -1;
+  return hlc <= 0 ? 0 : hlcPhysicalMs(hlc);
 }
 
 /** Rough encoded size of a state's value, for batch sizing. */
