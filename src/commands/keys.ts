@@ -1,5 +1,6 @@
 import { entryBytes } from './memory.js';
 import type { Client } from '../server/client.js';
+import type { Database } from '../store/database.js';
 import { codecFor } from '../store/values.js';
 import { dumpCommands } from './keys-dump.js';
 import { objectCommands } from './keys-object.js';
@@ -107,11 +108,29 @@ function flushArgsOk(c: Client, argv: string[]): boolean {
  */
 function flush(c: Client, argv: string[], all: boolean): void {
   if (!flushArgsOk(c, argv)) return;
-  for (const db of all ? c.server.keyspace.all() : [c.db]) {
+  const dbs = all ? c.server.keyspace.all() : [c.db];
+  releaseFlushed(c, dbs);
+  for (const db of dbs) {
     db.clear();
     db.writtenAll('flushdb');
   }
   c.reply.ok();
+}
+
+/**
+ * used_memory drops at once by the flushed keys' share of the data (the heap
+ * above what an empty node uses), as Redis's does; the garbage collector
+ * frees it later. A replicated database keeps a tombstone per key, so it
+ * gives nothing back yet.
+ */
+function releaseFlushed(c: Client, dbs: readonly Database[]): void {
+  const total = c.server.keyspace.totalKeys;
+  let flushed = 0;
+  for (const db of dbs) if (db.crdt === null) flushed += db.size;
+  if (flushed === 0) return;
+  const process = c.server.runtime.process;
+  const data = process.heapUsed() - c.server.emptyHeapBytes;
+  if (data > 0) process.released((data * flushed) / total);
 }
 
 function swapDbs(c: Client, argv: string[]): void {

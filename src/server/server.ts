@@ -114,12 +114,16 @@ export class Server implements KeyspaceListener {
   /** Error replies already attributed to a command (Redis's prev_err_count): EXEC does not fail for its queued commands' errors. */
   private errorsCounted = 0;
 
+  /** used_memory before any data: what a FLUSHALL of every key gives back, at most (keys.ts flush). */
+  readonly emptyHeapBytes: number;
+
   constructor(
     readonly runtime: Runtime,
     readonly config: Config,
     readonly log: Logger,
     readonly commands: CommandTable,
   ) {
+    this.emptyHeapBytes = runtime.process.heapUsed();
     const seed = runtime.random.int(0x7fffffff);
     this.keyspace = new Keyspace(config.int('databases'), seed, this, this);
     this.stats = new ServerStats(commands.all.length);

@@ -80,6 +80,16 @@ describe('COMMAND', () => {
     expect(await r.call('memory', 'usage', 'mu:none')).toBeNull();
   });
 
+  it('used_memory drops at once when a key is deleted, as Redis\'s does', async () => {
+    const r = t.ioredis();
+    const used = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
+    const value = 'x'.repeat(1000);
+    await r.sadd('um:set', ...Array.from({ length: 20_000 }, (_, i) => `member-${i}-${value.slice(0, 100)}`));
+    const beforeUnlink = await used();
+    expect(await r.unlink('um:set')).toBe(1);
+    expect(await used()).toBeLessThan(beforeUnlink - 1_000_000);
+  });
+
   it('COMMAND HELP and RESP3 sets', async () => {
     const r = t.ioredis();
     expect(((await r.call('command', 'help')) as string[])[0]).toBe('COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
