@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashField, type HashLimits } from '../store/hash.js';
 import { readOfType, writeOfType } from './util.js';
@@ -6,8 +7,14 @@ import { readOfType, writeOfType } from './util.js';
 
 /** hash-max-listpack-entries / hash-max-listpack-value, read at each write as Redis does. */
 export function hashLimits(c: Client): HashLimits {
-  const config = c.server.config;
-  return { maxEntries: config.int('hash-max-listpack-entries'), maxValue: config.int('hash-max-listpack-value') };
+  return hashLimitsOf(c.server.config);
+}
+
+export function hashLimitsOf(config: Config): HashLimits {
+  return config.derived('hash-limits', (cfg): HashLimits => ({
+    maxEntries: cfg.int('hash-max-listpack-entries'),
+    maxValue: cfg.int('hash-max-listpack-value'),
+  }));
 }
 
 /** lookupKeyRead + checkType(OBJ_HASH): the hash, undefined when missing, null after WRONGTYPE. */

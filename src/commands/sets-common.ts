@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { difference, intersect, union, SetValue } from '../store/set.js';
 import { ERR, lookupRead, readOfType, writeOfType } from './util.js';
@@ -10,7 +11,11 @@ import { ERR, lookupRead, readOfType, writeOfType } from './util.js';
 
 /** set-max-intset-entries, read at each write as Redis does. */
 export function maxIntsetEntries(c: Client): number {
-  return c.server.config.int('set-max-intset-entries');
+  return maxIntsetEntriesOf(c.server.config);
+}
+
+export function maxIntsetEntriesOf(config: Config): number {
+  return config.derived('set-max-intset-entries', (cfg) => cfg.int('set-max-intset-entries'));
 }
 
 /** A fresh, per-set hash seed from the injected Random. */

@@ -13,7 +13,10 @@ export const ERR_INVALID_ID = 'ERR Invalid stream ID specified as stream command
 
 /** stream-node-max-bytes / stream-node-max-entries, read at each append as Redis does. */
 export function streamLimits(config: Config): StreamLimits {
-  return { maxBytes: config.int('stream-node-max-bytes'), maxEntries: config.int('stream-node-max-entries') };
+  return config.derived('stream-limits', (cfg): StreamLimits => ({
+    maxBytes: cfg.int('stream-node-max-bytes'),
+    maxEntries: cfg.int('stream-node-max-entries'),
+  }));
 }
 
 /** Lanes of automatic IDs under replication (see IdLane): two replicas share one with probability 1/LANES. */

@@ -13,7 +13,10 @@ export const ERR_LEX_RANGE = 'ERR min or max not valid string range item';
 
 /** zset-max-listpack-entries / -value, read at each write as Redis does. */
 export function listpackLimits(c: Client): { entries: number; value: number } {
-  return { entries: c.server.config.int('zset-max-listpack-entries'), value: c.server.config.int('zset-max-listpack-value') };
+  return c.server.config.derived('zset-limits', (config) => ({
+    entries: config.int('zset-max-listpack-entries'),
+    value: config.int('zset-max-listpack-value'),
+  }));
 }
 
 /**

@@ -1,5 +1,7 @@
 import { startCluster } from '../cluster/bootstrap.js';
 import { closeMigrateSockets } from '../commands/migrate.js';
+import { hashLimitsOf } from '../commands/hashes-common.js';
+import { maxIntsetEntriesOf } from '../commands/sets-common.js';
 import { streamLimits } from '../commands/streams-common.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ClusterControl } from '../cluster/control.js';
@@ -322,13 +324,16 @@ export class Server implements KeyspaceListener {
     const config = this.config;
     r.crdt.containers.limits = {
       get hash() {
-        return { maxEntries: config.int('hash-max-listpack-entries'), maxValue: config.int('hash-max-listpack-value') };
+        return hashLimitsOf(config);
       },
       get intsetMax() {
-        return config.int('set-max-intset-entries');
+        return maxIntsetEntriesOf(config);
       },
       get zset() {
-        return { maxEntries: config.int('zset-max-listpack-entries'), maxValue: config.int('zset-max-listpack-value') };
+        return config.derived('zset-limits-merge', (cfg) => ({
+          maxEntries: cfg.int('zset-max-listpack-entries'),
+          maxValue: cfg.int('zset-max-listpack-value'),
+        }));
       },
       get stream() {
         return streamLimits(config);
