@@ -74,7 +74,7 @@ function simProcessInfo(pid: number): ProcessInfo {
     heapUsed: () => SIMULATED_HEAP_BYTES,
     heapNow: () => SIMULATED_HEAP_BYTES,
     released: () => undefined,
-    measureHeap: () => false,
+    measureHeap: () => -1,
     cpuUsage: () => ({ userUs: 0, systemUs: 0 }),
     executable: 'strata-sim',
     configFile: '',

@@ -118,20 +118,28 @@ function flush(c: Client, argv: string[], all: boolean): void {
 }
 
 /**
- * used_memory drops at once by the flushed keys' share of the data (the heap
- * above what an empty node uses), as Redis's does; the garbage collector
- * frees it later. A replicated database keeps a tombstone per key, so it
- * gives nothing back yet.
+ * used_memory drops at once by the flushed databases' estimated size (a
+ * sample of their keys' MEMORY USAGE, at most the heap above what an empty
+ * node uses), as Redis's does; the garbage collector frees it later. A
+ * replicated database keeps a tombstone per key, so it gives nothing back yet.
  */
 function releaseFlushed(c: Client, dbs: readonly Database[]): void {
-  const total = c.server.keyspace.totalKeys;
-  let flushed = 0;
-  for (const db of dbs) if (db.crdt === null) flushed += db.size;
-  if (flushed === 0) return;
+  const rand = (bound: number): number => c.server.runtime.random.int(bound);
+  let bytes = 0;
+  for (const db of dbs) {
+    if (db.crdt !== null || db.size === 0) continue;
+    const sample = db.sampleEntries(FLUSH_SAMPLE_KEYS, rand, false);
+    let sampled = 0;
+    for (const e of sample) sampled += entryBytes(e.key, e.value, 5);
+    if (sample.length > 0) bytes += (sampled / sample.length) * db.size;
+  }
   const process = c.server.runtime.process;
   const data = process.heapUsed() - c.server.emptyHeapBytes;
-  if (data > 0) process.released((data * flushed) / total);
+  if (bytes > 0 && data > 0) process.released(Math.min(bytes, data));
 }
+
+/** Keys whose sizes estimate a flushed database's. */
+const FLUSH_SAMPLE_KEYS = 32;
 
 function swapDbs(c: Client, argv: string[]): void {
   if (refusedInCluster(c, 'ERR SWAPDB is not allowed in cluster mode')) return;

@@ -178,9 +178,15 @@ export class Persistence {
     // Every write applied so far is in this commit.
     const hlc = this.hlcLast();
     const b = this.commitBuilder();
-    // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
-    for (const db of this.pendingDbs) b.addDatabase(db);
-    this.pending.forEach((db, key) => b.add(db, key));
+    try {
+      // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
+      for (const db of this.pendingDbs) b.addDatabase(db);
+      this.pending.forEach((db, key) => b.add(db, key));
+    } catch (err) {
+      // Half a commit must not ride along with the next one (the keys stay pending for it).
+      this.builder = null;
+      throw err;
+    }
     this.pendingDbs.clear();
     this.pending.clear();
     this.hasPending = false;

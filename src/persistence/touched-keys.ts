@@ -1,31 +1,36 @@
 import type { Database } from '../store/database.js';
 
-/** Entries kept before duplicates are squeezed out (a script writing two keys in turn millions of times). */
-const COMPACT_AT = 65_536;
+/** Up to this many keys, a repeat is found by comparing with each listed key; past it, by a set. */
+const LINEAR_MAX = 16;
 
 /**
- * The keys written since the last commit, in first-write order. A write
- * repeating the previous key is skipped at once; other repeats are kept
- * until the list grows past COMPACT_AT, then dropped in one pass. A Set per
- * database did the same with a hash insert per write and a table that
- * regrew from empty after every commit (clear() shrinks it): a quarter of
- * what appendonly cost a SET at P=1.
+ * The keys written since the last commit, each once, in first-write order.
+ * A commit of a client batch usually holds a few keys: they are compared one
+ * by one (a repeat of the last key first). Only a larger batch builds sets:
+ * a Set per database, regrown from empty after every commit, was a quarter
+ * of what appendonly cost a SET at P=1. Each listed key becomes a record of
+ * its whole value, so a repeat must never be listed twice (a script
+ * alternating writes to two big hashes would write them thousands of times).
  */
 export class TouchedKeys {
   private dbs: Database[] = [];
   private keys: string[] = [];
-  private compactAt = COMPACT_AT;
+  /** Listed keys per database, once the list outgrew LINEAR_MAX (null before). */
+  private seen: Map<Database, Set<string>> | null = null;
 
   get size(): number {
     return this.keys.length;
   }
 
   add(db: Database, key: string): void {
-    const n = this.keys.length;
-    if (n > 0 && this.keys[n - 1] === key && this.dbs[n - 1] === db) return;
+    if (this.listed(db, key)) return;
     this.dbs.push(db);
     this.keys.push(key);
-    if (n + 1 >= this.compactAt) this.compact();
+    if (this.seen !== null) this.remember(db, key);
+    else if (this.keys.length > LINEAR_MAX) {
+      this.seen = new Map();
+      for (let i = 0; i < this.keys.length; i++) this.remember(this.dbs[i]!, this.keys[i]!);
+    }
   }
 
   forEach(fn: (db: Database, key: string) => void): void {
@@ -35,26 +40,18 @@ export class TouchedKeys {
   clear(): void {
     this.dbs.length = 0;
     this.keys.length = 0;
-    this.compactAt = COMPACT_AT;
+    this.seen = null;
   }
 
-  /** Keeps the first write of each key; grows the bound when the keys are all distinct. */
-  private compact(): void {
-    const seen = new Map<Database, Set<string>>();
-    let kept = 0;
-    for (let i = 0; i < this.keys.length; i++) {
-      const db = this.dbs[i]!;
-      const key = this.keys[i]!;
-      let set = seen.get(db);
-      if (set === undefined) seen.set(db, (set = new Set()));
-      if (set.has(key)) continue;
-      set.add(key);
-      this.dbs[kept] = db;
-      this.keys[kept++] = key;
-    }
-    this.dbs.length = kept;
-    this.keys.length = kept;
-    // Mostly distinct keys: the next pass waits until the list doubled, so adds stay amortised O(1).
-    this.compactAt = Math.max(COMPACT_AT, kept * 2);
+  private listed(db: Database, key: string): boolean {
+    if (this.seen !== null) return this.seen.get(db)?.has(key) === true;
+    for (let i = this.keys.length - 1; i >= 0; i--) if (this.keys[i] === key && this.dbs[i] === db) return true;
+    return false;
+  }
+
+  private remember(db: Database, key: string): void {
+    let set = this.seen!.get(db);
+    if (set === undefined) this.seen!.set(db, (set = new Set()));
+    set.add(key);
   }
 }

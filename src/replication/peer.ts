@@ -45,6 +45,12 @@ export class PeerSession {
    */
   aeCompletedHlc = 0;
   aeRoundsCompleted = 0;
+  /**
+   * Set when deltas cannot bring this pair back in step (a log gap either
+   * way, the peer back with an empty memory): incomplete rounds then follow
+   * each other at once until one completes, whatever else is in flight.
+   */
+  repairing = false;
   /** The peer's durability point as it last told us (Persistence.durableHlc, its HLC; 0: not heard). */
   durableHlc = 0;
   /**
@@ -89,6 +95,7 @@ export class PeerSession {
    */
   roundCompleted(startHlc: number, doneHlc: number): void {
     this.aeRoundsCompleted++;
+    this.repairing = false;
     const round = { startHlc, doneHlc };
     if (this.aeUndurable === null) this.aeUndurable = round;
     else this.aeUndurableLatest = round;

@@ -101,7 +101,7 @@ export class Replicator {
   /** The last seq of a write made inside an atomic unit, per state holder (entry or tombstone). */
   private readonly unitWrites = new WeakMap<object, number>();
   private aeNext = 0;
-  /** When deltas from a peer last brought states here (Unix ms). */
+  /** When deltas from a peer last brought states here (monotonic ms). */
   private deltasAppliedMs = -Infinity;
   /** Test fault (DEBUG CLUSTER-ISOLATE): nothing is sent. */
   isolated = false;
@@ -129,7 +129,7 @@ export class Replicator {
       send: (peer, m) => this.send(peer, m),
       applyWire: (peer, wire) => this.applyStates(peer, decodeStates(wire, host.keyspace.count, (why) => this.reject(why, peer.label))),
       roundEnded: (peer, complete) => {
-        if (!complete && !this.deltasInFlight(peer)) {
+        if (!complete && (peer.repairing || !this.deltasInFlight(peer))) {
           this.runtime.timer.setImmediate(() => peer.aeRound === null && peer.link.state === 'ready' && this.ae.start(peer));
         }
       },
@@ -238,6 +238,7 @@ export class Replicator {
       if (!this.log.holds(first)) {
         if (!this.send(peer, { k: 'gap', last: this.log.firstSeq - 1 })) return;
         peer.sentSeq = this.log.firstSeq - 1;
+        peer.repairing = true;
         continue;
       }
       const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
@@ -399,12 +400,13 @@ export class Replicator {
    * incomplete round then waits for the next tick instead of rescanning at
    * once: under a steady write load back-to-back rounds kept both sides
    * scanning their keyspaces (a quarter of a peer's CPU) for states the
-   * deltas were already bringing.
+   * deltas were already bringing. A pair that is repairing (a log gap, a
+   * restarted peer: PeerSession.repairing) goes on at once regardless.
    */
   private deltasInFlight(peer: PeerSession): boolean {
     const pending = peer.ackedSeq + 1;
     if (pending <= this.log.lastSeq && this.log.holds(pending)) return true;
-    return this.nowMs() - this.deltasAppliedMs < DELTAS_RECENT_MS;
+    return this.runtime.clock.monotonicMs() - this.deltasAppliedMs < DELTAS_RECENT_MS;
   }
 
   /**
@@ -467,6 +469,7 @@ export class Replicator {
       case 'gap':
         // The peer's log no longer holds what we miss: anti-entropy must repair it, now.
         if (m.last > peer.appliedSeq) peer.appliedSeq = m.last;
+        peer.repairing = true;
         if (peer.aeRound === null) {
           peer.aeStartedMs = this.nowMs();
           this.ae.start(peer);
@@ -488,8 +491,11 @@ export class Replicator {
   }
 
   private peerRestarted(peer: PeerSession, id: string): void {
-    if (peer.peerId !== '') this.log_.warn({ peer: peer.label, id }, 'Peer restarted: resyncing');
+    const known = peer.peerId !== '';
+    if (known) this.log_.warn({ peer: peer.label, id }, 'Peer restarted: resyncing');
     peer.reset(id, this.nowMs());
+    // Back with what its disk kept, or nothing: whatever it lost is ours to repair.
+    if (known) peer.repairing = true;
     this.sendHeartbeat(peer);
   }
 
@@ -509,7 +515,7 @@ export class Replicator {
     const indexes: number[] = [];
     const items = decodeStates(m, this.host.keyspace.count, (why) => this.reject(why, peer.label), indexes);
     this.applyStates(peer, items, { indexes, events: decodeEvents(m) });
-    if (items.length > 0) this.deltasAppliedMs = this.nowMs();
+    if (items.length > 0) this.deltasAppliedMs = this.runtime.clock.monotonicMs();
     if (m.first <= peer.appliedSeq + 1 && m.last > peer.appliedSeq) peer.appliedSeq = m.last;
     else if (m.first > peer.appliedSeq + 1) this.requestResend(peer);
   }

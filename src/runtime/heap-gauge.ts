@@ -58,14 +58,15 @@ export class HeapGauge {
     this.releasedBytes += bytes;
   }
 
-  /** Runs a major GC now and measures after it; false when this V8 cannot be asked to. */
-  measure(): boolean {
-    this.gc ??= exposeGc();
-    if (this.gc === null) return false;
+  /** Runs a major GC now and measures after it; returns the ms it took, or -1 when this V8 cannot be asked to. */
+  measure(): number {
+    if (this.gc === undefined) this.gc = exposeGc();
+    if (this.gc === null) return -1;
     this.forcedPending++;
+    const start = performance.now();
     this.gc();
     this.remeasure();
-    return true;
+    return performance.now() - start;
   }
 
   private remeasure(): void {

@@ -40,8 +40,8 @@ export interface ProcessInfo {
   heapNow(): number;
   /** Memory the store let go of (an evicted key's estimated size): heapUsed() drops by it until the next measurement. */
   released(bytes: number): void;
-  /** Measures heapUsed() again now (a major GC); false where that is not possible. */
-  measureHeap(): boolean;
+  /** Measures heapUsed() again now (a major GC); returns the ms that took, -1 where it is not possible. */
+  measureHeap(): number;
   cpuUsage(): { userUs: number; systemUs: number };
   executable: string;
   configFile: string;

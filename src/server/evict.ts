@@ -22,8 +22,9 @@ export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 /** Keys evicted per check at most (Redis bounds one call by time; the next command continues). */
 const MAX_EVICTIONS_PER_CHECK = 1000;
-/** Forced heap measurements (a major GC: a pause) at most this often. */
+/** Forced heap measurements (a major GC: a pause) at most this often, and at most one pause's worth per MEASURE_PAUSE_SHARE of the time. */
 const STALE_MEASURE_INTERVAL_MS = 1000;
+const MEASURE_PAUSE_SHARE = 50;
 
 type Policy = 'lru' | 'lfu' | 'random' | 'ttl';
 
@@ -38,8 +39,8 @@ interface Candidate {
 export type EvictResult = 'ok' | 'running' | 'fail';
 
 export class Evictor {
-  /** Monotonic ms of the last forced measurement of the heap (staleCheck). */
-  private measuredMs = -Infinity;
+  /** Monotonic ms before which staleCheck does not force another measurement. */
+  private nextMeasureMs = -Infinity;
 
   constructor(private readonly server: Server) {}
 
@@ -87,9 +88,11 @@ export class Evictor {
       return;
     }
     const now = s.runtime.clock.monotonicMs();
-    if (now - this.measuredMs < STALE_MEASURE_INTERVAL_MS || process.heapNow() <= maxmemory) return;
-    this.measuredMs = now;
-    if (process.measureHeap()) this.enforce();
+    if (now < this.nextMeasureMs || process.heapNow() <= maxmemory) return;
+    const pauseMs = process.measureHeap();
+    // A heap held just under the limit crosses it again at once: the pauses stay a small share of the time.
+    this.nextMeasureMs = now + Math.max(STALE_MEASURE_INTERVAL_MS, MEASURE_PAUSE_SHARE * pauseMs);
+    if (pauseMs >= 0) this.enforce();
   }
 
   /** The best candidate over a sample of every database (Redis's eviction pool, without keeping it between calls). */

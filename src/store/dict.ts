@@ -362,14 +362,13 @@ export class Dict<N extends DictNode<N>> implements PrefetchTarget {
 
   /** Moves REHASH_STEP buckets from t0 to t1 (dictRehash). */
   private rehashStep(): void {
-    if (this.pauseRehash > 0) return;
     this.rehash(REHASH_STEP);
   }
 
-  /** Rehashes up to n buckets; returns true while more remain. */
+  /** Rehashes up to n buckets; returns true while more remain (false while a SCAN step holds the tables still). */
   rehash(n: number): boolean {
     const t1 = this.t1;
-    if (t1 === null) return false;
+    if (t1 === null || this.pauseRehash > 0) return false;
     const t0 = this.t0;
     let emptyVisits = n * REHASH_EMPTY_VISITS;
     while (n-- > 0 && t0.used > 0) {
