@@ -24,11 +24,25 @@ function spaceBytes(include: (name: string) => boolean): number {
  *
  * Memory the store let go of (an evicted key) is garbage until that GC:
  * released() counts it as freed at once, as Redis's allocator does, until
- * the next measurement.
+ * a measurement whose GC started after it.
  */
+/** How long after a major GC its measurement waits for the concurrent sweeping to finish. */
+const SWEEP_WAIT_MS = 200;
+/** Credits within this many ms of each other share one slot of the log (bounds it to ~100 slots a second). */
+const CREDIT_SLOT_MS = 10;
+/** Slots kept at most; past it the two oldest merge (the next measurement drops them together anyway). */
+const MAX_CREDIT_SLOTS = 1024;
+
 export class HeapGauge {
   private stableBytes = 0;
   private releasedBytes = 0;
+  /**
+   * When each credit was given (performance.now() ms) and how much: a
+   * measurement drops only the credits from before its GC started, since
+   * what was released later was still garbage that GC did not see.
+   */
+  private readonly creditTimes: number[] = [];
+  private readonly creditBytes: number[] = [];
   /** Major GCs this gauge forced whose observer entries are still to come (already measured). */
   private forcedPending = 0;
   private gc: (() => void) | null | undefined;
@@ -39,23 +53,42 @@ export class HeapGauge {
       for (const e of list.getEntries()) {
         if ((e as unknown as { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
         if (this.forcedPending > 0) this.forcedPending--;
-        else this.remeasure();
+        else {
+          // V8 sweeps the freed pages concurrently after the pause: measured at once, the
+          // old generation still counts most of the garbage (a figure 100 MB over with no keys).
+          const startMs = e.startTime;
+          setTimeout(() => this.remeasure(startMs), SWEEP_WAIT_MS).unref();
+        }
       }
     });
     observer.observe({ entryTypes: ['gc'] });
   }
 
   bytes(): number {
-    return Math.max(0, this.stableBytes - this.releasedBytes) + getHeapStatistics().external_memory + spaceBytes((name) => LARGE.has(name));
+    return Math.round(Math.max(0, this.stableBytes - this.releasedBytes) + getHeapStatistics().external_memory + spaceBytes((name) => LARGE.has(name)));
   }
 
   /** The heap outside the young generation as it is now: writes since the last major GC count, and so does their garbage. */
   bytesNow(): number {
-    return Math.max(0, getHeapStatistics().external_memory + spaceBytes((name) => name !== 'new_space') - this.releasedBytes);
+    return Math.round(Math.max(0, getHeapStatistics().external_memory + spaceBytes((name) => name !== 'new_space') - this.releasedBytes));
   }
 
   released(bytes: number): void {
+    if (!(bytes > 0)) return;
     this.releasedBytes += bytes;
+    const now = performance.now();
+    const last = this.creditTimes.length - 1;
+    if (last >= 0 && now - this.creditTimes[last]! < CREDIT_SLOT_MS) {
+      this.creditBytes[last]! += bytes;
+      return;
+    }
+    if (this.creditTimes.length >= MAX_CREDIT_SLOTS) {
+      this.creditBytes[1]! += this.creditBytes[0]!;
+      this.creditTimes.shift();
+      this.creditBytes.shift();
+    }
+    this.creditTimes.push(now);
+    this.creditBytes.push(bytes);
   }
 
   /** Runs a major GC now and measures after it; returns the ms it took, or -1 when this V8 cannot be asked to. */
@@ -65,13 +98,19 @@ export class HeapGauge {
     this.forcedPending++;
     const start = performance.now();
     this.gc();
-    this.remeasure();
+    this.remeasure(start);
     return performance.now() - start;
   }
 
-  private remeasure(): void {
+  /** Measures the old generation after a major GC that started at gcStartMs: credits from before then are in the figure now. */
+  private remeasure(gcStartMs = Infinity): void {
     this.stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+    let dropped = 0;
+    while (dropped < this.creditTimes.length && this.creditTimes[dropped]! < gcStartMs) dropped++;
+    this.creditTimes.splice(0, dropped);
+    this.creditBytes.splice(0, dropped);
     this.releasedBytes = 0;
+    for (const b of this.creditBytes) this.releasedBytes += b;
   }
 }
 

@@ -39,8 +39,9 @@ interface Candidate {
 export type EvictResult = 'ok' | 'running' | 'fail';
 
 export class Evictor {
-  /** Monotonic ms before which staleCheck does not force another measurement. */
+  /** Monotonic ms before which no other measurement is forced (but the one before -OOM), and of the last one. */
   private nextMeasureMs = -Infinity;
+  private lastMeasureMs = -Infinity;
 
   constructor(private readonly server: Server) {}
 
@@ -62,7 +63,8 @@ export class Evictor {
     const [scope, kind] = policy.split('-') as [string, Policy];
     for (let n = 0; n < MAX_EVICTIONS_PER_CHECK && used > maxmemory; n++) {
       const victim = this.pick(kind, scope === 'volatile');
-      if (victim === null) return 'fail';
+      // Nothing left to evict: the figure may still hold what was evicted before the last measurement.
+      if (victim === null) return this.measureAgain(maxmemory, true) ? 'ok' : 'fail';
       const bytes = entryBytes(victim.entry.key, victim.entry.value, 5);
       used -= bytes;
       // Freed at the next major GC; counted as freed now, or every check until then would evict again.
@@ -87,12 +89,25 @@ export class Evictor {
       this.enforce();
       return;
     }
+    if (process.heapNow() > maxmemory && !this.measureAgain(maxmemory)) this.enforce();
+  }
+
+  /**
+   * Measures the heap again (a forced major GC, at most every
+   * STALE_MEASURE_INTERVAL_MS and, unless beforeOom, at most
+   * 1/MEASURE_PAUSE_SHARE of the time); true when it is within maxmemory now.
+   * Before refusing writes with -OOM the pause share does not apply: a big
+   * heap's GC pause would otherwise keep every write refused for minutes.
+   */
+  private measureAgain(maxmemory: number, beforeOom = false): boolean {
+    const s = this.server;
     const now = s.runtime.clock.monotonicMs();
-    if (now < this.nextMeasureMs || process.heapNow() <= maxmemory) return;
-    const pauseMs = process.measureHeap();
+    if (now < (beforeOom ? this.lastMeasureMs + STALE_MEASURE_INTERVAL_MS : this.nextMeasureMs)) return false;
+    const pauseMs = s.runtime.process.measureHeap();
+    this.lastMeasureMs = now;
     // A heap held just under the limit crosses it again at once: the pauses stay a small share of the time.
     this.nextMeasureMs = now + Math.max(STALE_MEASURE_INTERVAL_MS, MEASURE_PAUSE_SHARE * pauseMs);
-    if (pauseMs >= 0) this.enforce();
+    return pauseMs >= 0 && s.runtime.process.heapUsed() <= maxmemory;
   }
 
   /** The best candidate over a sample of every database (Redis's eviction pool, without keeping it between calls). */
