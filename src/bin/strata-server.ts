@@ -29,8 +29,7 @@ async function main(): Promise<void> {
   runtime.process.configFile = config.file;
   const node = createNode({ runtime, config, log });
   // Server.requestShutdown takes the final snapshot (or refuses) and then calls this, once.
-  let reason = 'SHUTDOWN command';
-  node.onShutdown(() => {
+  node.onShutdown((reason) => {
     log.info({ reason }, 'Shutting down');
     node
       .stop()
@@ -45,9 +44,8 @@ async function main(): Promise<void> {
       });
   });
   const onSignal = (signal: string): void => {
-    reason = signal;
     // As Redis with shutdown-on-sigterm default: a failed final save keeps the node running.
-    if (!node.requestShutdown('default', false)) {
+    if (!node.requestShutdown('default', false, signal)) {
       log.error({ reason: signal }, 'Errors trying to shut down the server, check the logs for more information');
     }
   };

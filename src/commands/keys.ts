@@ -1,9 +1,9 @@
-import { entryBytes } from './memory.js';
 import type { Client } from '../server/client.js';
 import type { Database } from '../store/database.js';
 import { codecFor } from '../store/values.js';
 import { dumpCommands } from './keys-dump.js';
 import { objectCommands } from './keys-object.js';
+import { DEFAULT_SAMPLES, entryBytes, releaseEntry } from './memory.js';
 import { scanCommands } from './keys-scan.js';
 import {
   allKeys, dbArg, dbAt, ERR_SAME_OBJECT, int32Arg, keyAt, lookupNoTouch, refusedInCluster,
@@ -24,7 +24,7 @@ function deleteKeys(c: Client, argv: string[]): void {
     const key = argv[i]!;
     if (c.db.lookup(key) === undefined) continue;
     const e = c.db.delete(key)!;
-    c.server.runtime.process.released(entryBytes(e.key, e.value, 5));
+    releaseEntry(c.server.runtime.process, e);
     c.db.written(key, 'del');
     n++;
   }
@@ -130,7 +130,7 @@ function releaseFlushed(c: Client, dbs: readonly Database[]): void {
     if (db.crdt !== null || db.size === 0) continue;
     const sample = db.sampleEntries(FLUSH_SAMPLE_KEYS, rand, false);
     let sampled = 0;
-    for (const e of sample) sampled += entryBytes(e.key, e.value, 5);
+    for (const e of sample) sampled += entryBytes(e.key, e.value, DEFAULT_SAMPLES);
     if (sample.length > 0) bytes += (sampled / sample.length) * db.size;
   }
   const process = c.server.runtime.process;

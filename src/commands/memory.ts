@@ -1,4 +1,6 @@
+import type { ProcessInfo } from '../runtime/index.js';
 import type { Client } from '../server/client.js';
+import type { Entry } from '../store/entry.js';
 import { helpSubcommand, sub } from './help.js';
 import { bytesToHuman } from './info.js';
 import type { CommandSpec } from './types.js';
@@ -48,6 +50,20 @@ function sampleOf(value: object, samples: number): { items: unknown[]; n: number
   return { items, n };
 }
 
+/** Elements MEMORY USAGE samples per collection unless told otherwise (Redis's default). */
+export const DEFAULT_SAMPLES = 5;
+
+/**
+ * An entry left the keyspace for good (deleted, evicted): used_memory drops
+ * by its estimated size at once, as Redis's does, though V8 frees it only at
+ * its next major GC. Returns the bytes counted.
+ */
+export function releaseEntry(process: ProcessInfo, e: Entry): number {
+  const bytes = entryBytes(e.key, e.value, DEFAULT_SAMPLES);
+  process.released(bytes);
+  return bytes;
+}
+
 /** What MEMORY USAGE reports for an entry (eviction counts what it frees with it too). */
 export function entryBytes(key: string, value: unknown, samples: number): number {
   return KEY_OVERHEAD + OBJECT_OVERHEAD + key.length + estimateSize(value, samples);
@@ -55,7 +71,7 @@ export function entryBytes(key: string, value: unknown, samples: number): number
 
 /** MEMORY USAGE key [SAMPLES count] */
 function memoryUsage(c: Client, argv: string[]): void {
-  let samples = 5;
+  let samples = DEFAULT_SAMPLES;
   for (let i = 3; i < argv.length; i++) {
     if (isArg(argv[i]!, 'SAMPLES') && i + 1 < argv.length) {
       const n = parseInteger(argv[++i]!);

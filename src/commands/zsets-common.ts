@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { type LexBound, type LexRange, type ScoreRange, ZSetValue, type ZNode } from '../store/zset.js';
 import { ERR, parseDouble, readOfType, writeOfType } from './util.js';
@@ -12,11 +13,22 @@ export const ERR_SCORE_RANGE = 'ERR min or max is not a float';
 export const ERR_LEX_RANGE = 'ERR min or max not valid string range item';
 
 /** zset-max-listpack-entries / -value, read at each write as Redis does. */
-export function listpackLimits(c: Client): { entries: number; value: number } {
-  return c.server.config.derived('zset-limits', (config) => ({
-    entries: config.int('zset-max-listpack-entries'),
-    value: config.int('zset-max-listpack-value'),
+export function listpackLimits(c: Client): ZsetLimits {
+  return zsetLimitsOf(c.server.config);
+}
+
+/** The same for code without a client (replication merges). */
+export function zsetLimitsOf(config: Config): ZsetLimits {
+  return config.derived('zset-limits', (cfg): ZsetLimits => ({
+    maxEntries: cfg.int('zset-max-listpack-entries'),
+    maxValue: cfg.int('zset-max-listpack-value'),
   }));
+}
+
+/** A sorted set's listpack limits: most members, longest member. */
+export interface ZsetLimits {
+  maxEntries: number;
+  maxValue: number;
 }
 
 /**
@@ -25,7 +37,7 @@ export function listpackLimits(c: Client): { entries: number; value: number } {
  */
 export function newZset(c: Client, sizeHint: number, lenHint: number): ZSetValue {
   const lim = listpackLimits(c);
-  const small = lim.entries > 0 && sizeHint <= lim.entries && lenHint <= lim.value;
+  const small = lim.maxEntries > 0 && sizeHint <= lim.maxEntries && lenHint <= lim.maxValue;
   return new ZSetValue(c.server.runtime.random.int(0x7fffffff), small ? 'listpack' : 'skiplist');
 }
 
@@ -68,12 +80,12 @@ export type AddOutcome = 'added' | 'updated' | 'same' | 'nop' | 'nan';
  * `out.score` receives the member's score unless the outcome is 'nop' or 'nan'.
  */
 export function zsetAdd(
-  z: ZSetValue, member: string, score: number, f: AddFlags, lim: { entries: number; value: number }, out: { score: number },
+  z: ZSetValue, member: string, score: number, f: AddFlags, lim: ZsetLimits, out: { score: number },
 ): AddOutcome {
   const node = z.node(member);
   if (node === undefined) {
     if (f.xx) return 'nop';
-    if (z.encoding === 'listpack' && (z.size + 1 > lim.entries || member.length > lim.value)) z.toSkiplist();
+    if (z.encoding === 'listpack' && (z.size + 1 > lim.maxEntries || member.length > lim.maxValue)) z.toSkiplist();
     z.insert(member, score);
     out.score = score;
     return 'added';

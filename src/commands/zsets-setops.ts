@@ -174,7 +174,7 @@ export function zsetOpGeneric(c: Client, argv: string[], numkeysIdx: number, op:
   else diffInto(dst, srcs);
   if (out.kind === 'store') {
     const lim = listpackLimits(c);
-    dst.toListpackIfFits(lim.entries, lim.value);
+    dst.toListpackIfFits(lim.maxEntries, lim.maxValue);
     return storeZset(c, out.dst, dst, STORE_EVENTS[op]);
   }
   scoredHeader(c, dst.size, args.withscores);

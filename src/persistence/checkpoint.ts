@@ -47,7 +47,7 @@ export class Checkpoint {
     const stopAt = this.builder.keys + maxKeys;
     while (this.dbIndex < this.keyspace.count && this.builder.keys < stopAt) this.advance(stopAt);
     const records = this.builder.take();
-    if (records.length > 0) this.disk.append(this.handle, Buffer.concat(records));
+    if (records !== null) this.disk.append(this.handle, records);
     this.keys = this.builder.keys;
     return this.dbIndex >= this.keyspace.count;
   }

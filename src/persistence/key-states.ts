@@ -45,7 +45,8 @@ export class RecordBuilder {
     const e = db.entryAt(key);
     if (e === undefined) this.plain.key(db.id, key, null, null, 0);
     else this.plain.key(db.id, key, e.type, e.type === 'string' ? e.value : dumpOf(e.type, e.value), e.expireAt);
-    if (this.plain.slots >= KEYS_PER_RECORD * PLAIN_SLOTS) this.plain.close();
+    // A full record leaves the writer's buffer, which stays one record big (a SAVE builds every record at once).
+    if (this.plain.slots >= KEYS_PER_RECORD * PLAIN_SLOTS) this.cut();
   }
 
   /** Stand-alone: db was emptied before the keys that follow (replicated nodes record tombstones instead). */
@@ -60,10 +61,14 @@ export class RecordBuilder {
     for (const key of databaseKeys(this.crdt, db)) this.add(db, key);
   }
 
-  /** Ends the current record; returns and forgets every record built so far. */
-  take(): Buffer[] {
+  /** Ends the current record; returns and forgets every record built so far, in one buffer (null: none). */
+  take(): Buffer | null {
     this.cut();
-    return this.out.splice(0);
+    const out = this.out;
+    if (out.length === 0) return null;
+    const all = out.length === 1 ? out[0]! : Buffer.concat(out);
+    out.length = 0;
+    return all;
   }
 
   private cut(): void {

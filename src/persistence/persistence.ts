@@ -191,7 +191,7 @@ export class Persistence {
     this.pending.clear();
     this.hasPending = false;
     const records = b.take();
-    if (records.length > 0) this.write(records.length === 1 ? records[0]! : Buffer.concat(records), hlc);
+    if (records !== null) this.write(records, hlc);
   }
 
   /** The builder commits reuse (its buffer stays warm); a new one when replication started or stopped. */
@@ -585,7 +585,6 @@ export class Persistence {
       // The log may end in a torn record: append nothing more to it; a rewrite replaces it.
       this.server.log.error({ err }, 'Could not cut a failed append from the AOF file; rewriting the log');
       this.logTorn = true;
-      this.scheduled = 'rewrite';
     }
   }
 
@@ -607,11 +606,8 @@ export class Persistence {
     this.lastFsyncMs = mono;
     try {
       this.synced(aof);
-      if (this.fsyncError !== null) {
-        this.fsyncError = null;
-        // The durability point waits for a fresh base (fsyncFailedSinceBase): get one.
-        if (this.job === null) this.scheduled ??= 'rewrite';
-      }
+      // The durability point now waits for a fresh base (fsyncFailedSinceBase): the cron gets one.
+      this.fsyncError = null;
     } catch (err) {
       // As Redis's failed background fsync: writes are refused (-MISCONF) until a later fsync succeeds.
       this.fsyncError = (err as Error).message;
@@ -639,9 +635,9 @@ export class Persistence {
     this.retryUnwritten();
     this.syncForDurability(mono);
     if (this.job !== null) return;
-    // appendonly yes without a log: the rewrite that creates it failed; try again, as a failed save is.
-    if (this.scheduled === null && this.aof === null && this.server.config.bool('appendonly') && this.loaded) {
-      if (Math.floor(now / 1000) - this.lastRewriteFailSec >= BGSAVE_RETRY_DELAY_SEC) this.scheduled = 'rewrite';
+    // A rewrite that must lay down a fresh base is tried until one succeeds, as a failed save is.
+    if (this.scheduled === null && this.needsFreshBase() && Math.floor(now / 1000) - this.lastRewriteFailSec >= BGSAVE_RETRY_DELAY_SEC) {
+      this.scheduled = 'rewrite';
     }
     if (this.scheduled !== null) {
       const kind = this.scheduled;
@@ -651,6 +647,17 @@ export class Persistence {
     }
     if (this.savePointReached(now)) this.startJob('save');
     else if (this.aofGrown()) this.startJob('rewrite');
+  }
+
+  /**
+   * appendonly yes and the log cannot go on as it is: there is none (the
+   * rewrite that creates it failed), it may end in a torn record, or an
+   * fsync failed since its base and works again (the kernel may have dropped
+   * unwritten pages: the durability point waits for a new base).
+   */
+  private needsFreshBase(): boolean {
+    if (!this.loaded || !this.server.config.bool('appendonly')) return false;
+    return this.aof === null || this.logTorn || (this.fsyncFailedSinceBase && this.fsyncError === null);
   }
 
   /** `save <seconds> <changes> ...`: enough changes since the last save, that long ago. */

@@ -22,9 +22,9 @@ export interface KeyPeekSink {
   /**
    * Takes a command by the byte spans of its argv[1], argv[2] and argv[3]
    * in buf (spans[0..5]: start, end pairs; -1 where the command has no such
-   * argument); false when it wants no more.
+   * argument).
    */
-  addCommand(buf: Uint8Array, spans: Int32Array): boolean;
+  addCommand(buf: Uint8Array, spans: Int32Array): void;
 }
 
 /** peekKeys()'s scratch spans (one parse runs at a time). */
@@ -165,7 +165,7 @@ export class RequestParser {
         p = start + bulkLen + 2;
       }
       seen++;
-      if (argc >= 2 && !sink.addCommand(buf, peekSpans)) return seen;
+      if (argc >= 2) sink.addCommand(buf, peekSpans);
     }
     return seen;
   }

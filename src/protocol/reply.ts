@@ -293,13 +293,12 @@ const MAX_JS_DIGITS_VALUE = Number.MAX_SAFE_INTEGER;
 /** Room a header needs: prefix, sign, 16 digits, CRLF. */
 const HEADER_BYTES = 20;
 
-/** Writes a non-negative length's decimal digits at p; returns the position after them. */
+/** Writes a non-negative safe integer's decimal digits at p (header() sends larger ones to raw()); returns the position after them. */
 function writeLength(buf: Buffer, p: number, n: number): number {
   if (n < 10) {
     buf[p] = 48 + n;
     return p + 1;
   }
-  if (n > MAX_JS_DIGITS_VALUE) return p + buf.latin1Write(String(n), p);
   // Digits in JavaScript, last first: a native write of String(n) costs more than the loop.
   let digits = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;

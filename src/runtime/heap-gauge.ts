@@ -12,6 +12,13 @@ function spaceBytes(include: (name: string) => boolean): number {
   return bytes;
 }
 
+/** How long after a major GC its measurement waits for the concurrent sweeping to finish. */
+const SWEEP_WAIT_MS = 200;
+/** Credits within this many ms of each other share one slot of the log (bounds it to ~100 slots a second). */
+const CREDIT_SLOT_MS = 10;
+/** Slots kept at most; past it the two oldest merge (the next measurement drops them together anyway). */
+const MAX_CREDIT_SLOTS = 1024;
+
 /**
  * Memory in use as maxmemory and INFO used_memory count it, kept stable from
  * one command to the next as Redis's allocator count is: the old generation
@@ -26,13 +33,6 @@ function spaceBytes(include: (name: string) => boolean): number {
  * released() counts it as freed at once, as Redis's allocator does, until
  * a measurement whose GC started after it.
  */
-/** How long after a major GC its measurement waits for the concurrent sweeping to finish. */
-const SWEEP_WAIT_MS = 200;
-/** Credits within this many ms of each other share one slot of the log (bounds it to ~100 slots a second). */
-const CREDIT_SLOT_MS = 10;
-/** Slots kept at most; past it the two oldest merge (the next measurement drops them together anyway). */
-const MAX_CREDIT_SLOTS = 1024;
-
 export class HeapGauge {
   private stableBytes = 0;
   private releasedBytes = 0;

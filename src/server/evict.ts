@@ -1,4 +1,4 @@
-import { entryBytes } from '../commands/memory.js';
+import { releaseEntry } from '../commands/memory.js';
 import type { Database } from '../store/database.js';
 import { idleSec, type Entry } from '../store/entry.js';
 import type { Server } from './server.js';
@@ -65,20 +65,19 @@ export class Evictor {
       const victim = this.pick(kind, scope === 'volatile');
       // Nothing left to evict: the figure may still hold what was evicted before the last measurement.
       if (victim === null) return this.measureAgain(maxmemory, true) ? 'ok' : 'fail';
-      const bytes = entryBytes(victim.entry.key, victim.entry.value, 5);
-      used -= bytes;
       // Freed at the next major GC; counted as freed now, or every check until then would evict again.
-      process.released(bytes);
+      used -= releaseEntry(process, victim.entry);
       this.evict(victim);
     }
     return used <= maxmemory ? 'ok' : 'running';
   }
 
   /**
-   * From the cron: the used-memory figure grows only at major GCs, so data
-   * written since the last one is not in it. When the heap as it is now
-   * (garbage included) is over the limit, measure again (a forced major GC,
-   * at most every STALE_MEASURE_INTERVAL_MS) and evict if the data really is.
+   * From the cron: eviction goes on between commands (Redis's
+   * evictionTimeProc), and since the used-memory figure grows only at major
+   * GCs, data written since the last one is not in it: when the heap as it
+   * is now (garbage included) is over the limit, measure again (measureAgain)
+   * and evict if the data really is.
    */
   staleCheck(): void {
     const s = this.server;

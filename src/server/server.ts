@@ -3,6 +3,7 @@ import { closeMigrateSockets } from '../commands/migrate.js';
 import { hashLimitsOf } from '../commands/hashes-common.js';
 import { maxIntsetEntriesOf } from '../commands/sets-common.js';
 import { streamLimits } from '../commands/streams-common.js';
+import { zsetLimitsOf } from '../commands/zsets-common.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { ClusterControl } from '../cluster/control.js';
 import { routed, routeRequest } from '../cluster/routing.js';
@@ -78,7 +79,7 @@ export class Server implements KeyspaceListener {
   lastSaveSec: number;
   /** Listening port (actual, when 0 was asked). */
   port = 0;
-  private shutdownHandler: (() => void) | null = null;
+  private shutdownHandler: ((reason: string) => void) | null = null;
   /** Replication ids (INFO replication master_replid/master_replid2; DEBUG CHANGE-REPL-ID). */
   replId = '';
   replId2 = '0000000000000000000000000000000000000000';
@@ -330,10 +331,7 @@ export class Server implements KeyspaceListener {
         return maxIntsetEntriesOf(config);
       },
       get zset() {
-        return config.derived('zset-limits-merge', (cfg) => ({
-          maxEntries: cfg.int('zset-max-listpack-entries'),
-          maxValue: cfg.int('zset-max-listpack-value'),
-        }));
+        return zsetLimitsOf(config);
       },
       get stream() {
         return streamLimits(config);
@@ -354,8 +352,8 @@ export class Server implements KeyspaceListener {
     this.listeners = [];
   }
 
-  /** Registers what SHUTDOWN (the command) does: the process owner stops and exits. */
-  onShutdown(handler: () => void): void {
+  /** Registers what SHUTDOWN (the command) does: the process owner stops and exits, logging why. */
+  onShutdown(handler: (reason: string) => void): void {
     this.shutdownHandler = handler;
   }
 
@@ -369,13 +367,13 @@ export class Server implements KeyspaceListener {
    * (SHUTDOWN then replies an error and a signal leaves the node running, as
    * Redis does).
    */
-  requestShutdown(mode: 'default' | 'save' | 'nosave', force: boolean): boolean {
+  requestShutdown(mode: 'default' | 'save' | 'nosave', force: boolean, reason = 'SHUTDOWN command'): boolean {
     if (this.shuttingDown) return true;
     if (!this.shutdownHandler) return false;
     const saved = this.persistence?.saveBeforeShutdown(mode) ?? true;
     if (!saved && !force) return false;
     this.shuttingDown = true;
-    this.shutdownHandler();
+    this.shutdownHandler(reason);
     return true;
   }
 

@@ -291,7 +291,6 @@ export class Database {
     return this.keys.scan(cursor, visit);
   }
 
-  /** Every entry (expired ones included: check isExpired). Do not add or delete keys while iterating. */
   /** Moves up to `buckets` buckets of a pending rehash of the keys and expires tables; true while either has more. */
   rehash(buckets: number): boolean {
     const keys = this.keys.rehash(buckets);
@@ -299,6 +298,7 @@ export class Database {
     return keys || expires;
   }
 
+  /** Every entry (expired ones included: check isExpired). Do not add or delete keys while iterating. */
   entries(): IterableIterator<Entry> {
     return this.keys.values();
   }

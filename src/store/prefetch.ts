@@ -62,18 +62,17 @@ export class KeyPrefetch {
 
   /**
    * Adds a buffered command by the byte spans of its argv[1..3] in buf
-   * (spans[0..5]: start, end pairs, -1 where absent); false when the batch
-   * is full (the command was not added).
+   * (spans[0..5]: start, end pairs, -1 where absent), running the batch first
+   * when it is full (every caller runs it before buf can change).
    */
-  addCommand(buf: Uint8Array, spans: Int32Array): boolean {
-    if (this.count === PREFETCH_BATCH_KEYS) return false;
+  addCommand(buf: Uint8Array, spans: Int32Array): void {
+    if (this.count === PREFETCH_BATCH_KEYS) this.run();
     const i = this.count++;
     const dict = this.db!.keys;
     this.dicts[i] = dict;
     this.hashes[i] = dict.hashBytes(buf, spans[0]!, spans[1]!);
     this.bufs[i] = buf;
     for (let k = 0; k < 4; k++) this.memberSpans[4 * i + k] = spans[2 + k]!;
-    return true;
   }
 
   /**
@@ -86,7 +85,7 @@ export class KeyPrefetch {
     const n = this.count;
     // Phase by phase, each a tight loop, so that many misses are in flight at once.
     for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.bucketHead(this.hashes[i]!);
-    for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.chainFind(this.entries[i] ?? null, this.hashes[i]!);
+    for (let i = 0; i < n; i++) this.entries[i] = this.dicts[i]!.chainFind(this.entries[i]!, this.hashes[i]!);
     const members = this.prefetchMemberBuckets(n);
     let s = this.sink;
     for (let i = 0; i < n; i++) {
@@ -103,7 +102,7 @@ export class KeyPrefetch {
       if (meta !== null) s ^= meta.digest;
     }
     for (let j = 0; j < members; j++) {
-      const node = this.memberDicts[j]!.chainFind(this.memberNodes[j] ?? null, this.memberHashes[j]!);
+      const node = this.memberDicts[j]!.chainFind(this.memberNodes[j]!, this.memberHashes[j]!);
       if (node !== null) s ^= node.key.length;
       this.memberDicts[j] = null;
       this.memberNodes[j] = null;
@@ -128,7 +127,7 @@ export class KeyPrefetch {
     for (let i = 0; i < n; i++) {
       const buf = this.bufs[i];
       const v = this.entries[i]?.value;
-      if (buf === null || buf === undefined) continue;
+      if (buf === null) continue;
       let dict: PrefetchTarget;
       if (v instanceof SetValue || v instanceof HashValue || v instanceof ZSetValue) dict = v.memberDict;
       else continue;
