@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import type { KeyCrdt } from '../replication/key-crdt.js';
 import type { Disk } from '../runtime/disk.js';
+import type { Database } from '../store/database.js';
+import type { Entry } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { snapshotFooter, snapshotHeader } from './files.js';
 import { RecordBuilder } from './key-states.js';
@@ -23,6 +25,13 @@ export class Checkpoint {
   /** Replicated: the emptied collections and tombstones of the current database, visited after its keys. */
   private extras: string[] | null = null;
   keys = 0;
+  /** Entries of the scan step being recorded (reused). */
+  private readonly batch: Entry[] = [];
+  private readonly collect = (e: Entry): void => {
+    this.batch.push(e);
+  };
+  /** touchEntries' result, kept so the loads it makes are not optimized away. */
+  warmth = 0;
 
   constructor(
     private readonly disk: Disk,
@@ -55,7 +64,7 @@ export class Checkpoint {
   private advance(stopAt: number): void {
     const db = this.keyspace.db(this.dbIndex);
     if (this.extras === null) {
-      this.cursor = db.scan(this.cursor, (e) => this.builder.add(db, e.key));
+      this.scanEntries(db, stopAt);
       if (this.cursor === 0) this.extras = this.crdt === null ? [] : [...this.crdt.hidden[db.id]!.keys(), ...this.crdt.tombstones[db.id]!.keys()];
       return;
     }
@@ -63,6 +72,22 @@ export class Checkpoint {
     if (this.extras.length > 0) return;
     this.extras = null;
     this.dbIndex++;
+  }
+
+  /**
+   * Records the keys of the next scan buckets, up to stopAt. The entries are
+   * gathered first and touched in a tight loop before they are encoded: the
+   * scan reaches them in hash order, scattered over the heap, and loads that
+   * do not depend on each other overlap their cache misses, where encoding
+   * each entry as it is found waits for every miss in turn.
+   */
+  private scanEntries(db: Database, stopAt: number): void {
+    const batch = this.batch;
+    do this.cursor = db.scan(this.cursor, this.collect);
+    while (this.cursor !== 0 && this.builder.keys + batch.length < stopAt);
+    this.warmth = touchEntries(batch);
+    for (const e of batch) this.builder.addEntry(db, e);
+    batch.length = 0;
   }
 
   /** Ends the file, makes it durable and renames it over `target`. */
@@ -82,4 +107,15 @@ export class Checkpoint {
       this.disk.unlink(this.tmp);
     }
   }
+}
+
+/** Reads each entry's key and value headers (see scanEntries); returns a sum so the reads stay. */
+function touchEntries(batch: readonly Entry[]): number {
+  let sum = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const e = batch[i]!;
+    const v = e.value;
+    sum += e.key.length + (typeof v === 'string' ? v.length : 0);
+  }
+  return sum;
 }

@@ -1,11 +1,11 @@
 import { isDead, type KeyState } from '../crdt/key-state.js';
 import type { KeyStateItem } from '../replication/messages.js';
 import type { KeyCrdt } from '../replication/key-crdt.js';
-import { applyState, invalidState, stateOf } from '../replication/state-apply.js';
+import { applyState, invalidState, liveState, stateOf } from '../replication/state-apply.js';
 import { decodeStates, encodeStates, type WireStates } from '../replication/wire.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
-import type { TypeName } from '../store/entry.js';
+import type { Entry, TypeName } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { encodeRecord, PersistenceError, PlainRecordWriter } from './record.js';
 
@@ -35,14 +35,24 @@ export class RecordBuilder {
   constructor(readonly crdt: KeyCrdt | null) {}
 
   add(db: Database, key: string): void {
+    if (this.crdt === null) this.addPlain(db, key, db.entryAt(key));
+    else this.addState(db, key, stateOf(this.crdt, db, key));
+  }
+
+  /** A live entry the caller already holds (a keyspace scan): no second lookup of its key. */
+  addEntry(db: Database, e: Entry): void {
+    if (this.crdt === null) this.addPlain(db, e.key, e);
+    else this.addState(db, e.key, e.crdt !== null ? liveState(this.crdt, e, e.crdt) : stateOf(this.crdt, db, e.key));
+  }
+
+  private addState(db: Database, key: string, s: KeyState | null): void {
     this.keys++;
-    if (this.crdt !== null) {
-      const s = stateOf(this.crdt, db, key);
-      if (s !== null) this.items.push([db.id, key, s]);
-      if (this.items.length >= KEYS_PER_RECORD) this.cut();
-      return;
-    }
-    const e = db.entryAt(key);
+    if (s !== null) this.items.push([db.id, key, s]);
+    if (this.items.length >= KEYS_PER_RECORD) this.cut();
+  }
+
+  private addPlain(db: Database, key: string, e: Entry | undefined): void {
+    this.keys++;
     if (e === undefined) this.plain.key(db.id, key, null, null, 0);
     else this.plain.key(db.id, key, e.type, e.type === 'string' ? e.value : dumpOf(e.type, e.value), e.expireAt);
     // A full record leaves the writer's buffer, which stays one record big (a SAVE builds every record at once).
