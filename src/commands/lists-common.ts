@@ -97,12 +97,12 @@ export function clampRange(start: number, stop: number, length: number): [number
   return [start, Math.min(stop, length - 1)];
 }
 
-/** Replies with elements start..stop (inclusive, within range) walking forward. */
+/** Replies with elements start..stop (inclusive, within range): one copy per chunk, the elements are stored as bulk strings. */
 export function replyRange(c: Client, list: QuickList, start: number, stop: number): void {
   const n = stop - start + 1;
-  c.reply.arrayHeader(n);
-  const cur = list.cursor(start);
-  for (let i = 0; i < n; i++) c.reply.bulk(cur.next()!);
+  const reply = c.reply;
+  reply.arrayHeader(n);
+  list.encodedRange(start, n, (bulks) => reply.encoded(bulks));
 }
 
 /** LEFT | RIGHT (case-insensitive), or null after replying a syntax error. */

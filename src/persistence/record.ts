@@ -179,10 +179,10 @@ export class PlainRecordWriter {
     } else this.number(n);
   }
 
-  /** Integers in int32 range as int32, anything else (-0 too) as float64 (exact up to 2^53). */
+  /** Integers in int32 range as int32 (-0 as 0, as msgpackr writes it), anything else as float64 (exact up to 2^53). */
   private number(n: number): void {
     this.reserve(9);
-    if (Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff && !Object.is(n, -0)) {
+    if (Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff) {
       this.buf[this.at] = 0xd2;
       this.buf.writeInt32BE(n, this.at + 1);
       this.at += 5;

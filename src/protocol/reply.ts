@@ -1,4 +1,5 @@
 import { formatDouble } from './format.js';
+import { writeBulkText, writeLength } from './resp-bytes.js';
 
 /**
  * Accumulates replies for one connection in RESP2 or RESP3 and hands them to
@@ -121,6 +122,11 @@ export class ReplyWriter {
     this.pos += b.length;
   }
 
+  /** Bytes already in RESP form (a packed list chunk's elements); copied, as a stored value is. */
+  encoded(bytes: Buffer): void {
+    this.rawBytes(bytes, false);
+  }
+
   ok(): void {
     this.ensure(5);
     const buf = this.buf;
@@ -185,18 +191,7 @@ export class ReplyWriter {
         return;
       }
       this.ensure(len + 24);
-      const buf = this.buf;
-      let p = this.pos;
-      buf[p++] = 0x24;
-      p = writeLength(buf, p, len);
-      buf[p++] = 13;
-      buf[p++] = 10;
-      // Short values are copied in JavaScript: a native write call costs more than the copy.
-      if (len <= SHORT_COPY_BYTES) for (let i = 0; i < len; i++) buf[p++] = value.charCodeAt(i);
-      else p += buf.latin1Write(value, p);
-      buf[p++] = 13;
-      buf[p++] = 10;
-      this.pos = p;
+      this.pos = writeBulkText(this.buf, this.pos, value);
       return;
     }
     this.header(0x24 /* $ */, value.length);
@@ -282,27 +277,7 @@ export class ReplyWriter {
   }
 }
 
-/**
- * Values up to this length are copied byte by byte in JavaScript. A native
- * latin1Write costs about 45 ns whatever the length; the loop about 1.7 ns a
- * byte (Node 20), so they cross near 14 bytes.
- */
-const SHORT_COPY_BYTES = 14;
 /** Largest integer writeLength() formats digit by digit (exact as a double, at most 16 digits). */
 const MAX_JS_DIGITS_VALUE = Number.MAX_SAFE_INTEGER;
 /** Room a header needs: prefix, sign, 16 digits, CRLF. */
 const HEADER_BYTES = 20;
-
-/** Writes a non-negative safe integer's decimal digits at p (header() sends larger ones to raw()); returns the position after them. */
-function writeLength(buf: Buffer, p: number, n: number): number {
-  if (n < 10) {
-    buf[p] = 48 + n;
-    return p + 1;
-  }
-  // Digits in JavaScript, last first: a native write of String(n) costs more than the loop.
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let q = p + digits - 1;
-  for (let x = n; q >= p; x = Math.floor(x / 10)) buf[q--] = 48 + (x % 10);
-  return p + digits;
-}

@@ -1,28 +1,24 @@
 /**
  * The list value: a chunked deque (Redis's quicklist without compression).
  *
- * A doubly linked list of chunks, each a small array of at most CHUNK_MAX
- * latin1 strings. Push/pop at either end is O(1) (amortized over a chunk),
- * an index walk skips whole chunks from the nearer end, and range deletes
- * drop whole chunks at once, so LTRIM/LRANGE/DEL of huge lists never shift
- * millions of elements.
+ * A doubly linked list of chunks of up to CHUNK_MAX elements (and about
+ * CHUNK_BYTES). Push and pop at either end are O(1) (amortized over a
+ * chunk), an index walk skips whole chunks from the nearer end, and range
+ * deletes drop whole chunks at once, so LTRIM/LRANGE/DEL of huge lists never
+ * shift millions of elements. A chunk holds strings until a range is read
+ * from it, then is packed into one buffer of RESP bulk strings
+ * (list-chunk.ts, list-packed.ts) that LRANGE copies into the reply whole.
  *
- * All element storage lives here, behind this class's methods: a later CRDT
- * layer can keep a parallel id per element inside Chunk without touching
- * any command.
+ * All element storage lives behind these methods; elements come and go as
+ * latin1 strings.
  */
 
 import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack, type RdbReader } from './rdb.js';
+import { Chunk, CHUNK_BYTES, CHUNK_MAX, Needle, StringChunk } from './list-chunk.js';
+import { PackedChunk } from './list-packed.js';
 import type { LoadedValue, RdbLoader, TypeCodec } from './values.js';
 
-/** Elements per chunk; big enough to amortize links, small enough that splice/unshift is cheap. */
-export const CHUNK_MAX = 128;
-
-class Chunk {
-  prev: Chunk | null = null;
-  next: Chunk | null = null;
-  constructor(public items: string[]) {}
-}
+export { CHUNK_MAX } from './list-chunk.js';
 
 /** A position: a chunk and an offset inside it. */
 interface Position {
@@ -42,13 +38,13 @@ export class ListCursor {
   next(): string | undefined {
     const chunk = this.chunk;
     if (chunk === null) return undefined;
-    const v = chunk.items[this.offset]!;
+    const v = chunk.get(this.offset);
     if (this.reverse) {
       if (--this.offset < 0) {
         this.chunk = chunk.prev;
-        this.offset = this.chunk === null ? 0 : this.chunk.items.length - 1;
+        this.offset = this.chunk === null ? 0 : this.chunk.count - 1;
       }
-    } else if (++this.offset >= chunk.items.length) {
+    } else if (++this.offset >= chunk.count) {
       this.chunk = chunk.next;
       this.offset = 0;
     }
@@ -69,47 +65,53 @@ export class QuickList {
 
   pushHead(v: string): void {
     const h = this.head;
-    if (h !== null && h.items.length < CHUNK_MAX) h.items.unshift(v);
-    else this.linkBefore(h, new Chunk([v]));
+    if (h !== null && h.fits(v)) h.pushHead(v);
+    else {
+      this.linkBefore(h, new StringChunk([v]));
+      if (h !== null && h !== this.tail) h.trim();
+    }
     this.length++;
   }
 
   pushTail(v: string): void {
     const t = this.tail;
-    if (t !== null && t.items.length < CHUNK_MAX) t.items.push(v);
-    else this.linkAfter(t, new Chunk([v]));
+    if (t !== null && t.fits(v)) t.pushTail(v);
+    else {
+      this.linkAfter(t, new StringChunk([v]));
+      if (t !== null && t !== this.head) t.trim();
+    }
     this.length++;
   }
 
   popHead(): string | undefined {
     const h = this.head;
     if (h === null) return undefined;
-    const v = h.items.shift();
+    const v = h.popHead();
     this.length--;
-    if (h.items.length === 0) this.unlink(h);
+    if (h.count === 0) this.unlink(h);
     return v;
   }
 
   popTail(): string | undefined {
     const t = this.tail;
     if (t === null) return undefined;
-    const v = t.items.pop();
+    const v = t.popTail();
     this.length--;
-    if (t.items.length === 0) this.unlink(t);
+    if (t.count === 0) this.unlink(t);
     return v;
   }
 
   /** Element at a 0-based index (no negative indexes here), or undefined when out of range. */
   get(index: number): string | undefined {
     const p = this.locate(index);
-    return p === null ? undefined : p.chunk.items[p.offset];
+    return p === null ? undefined : p.chunk.get(p.offset);
   }
 
   /** Replaces the element at index; false when out of range. */
   set(index: number, v: string): boolean {
     const p = this.locate(index);
     if (p === null) return false;
-    p.chunk.items[p.offset] = v;
+    p.chunk.splice(p.offset, 1, [v]);
     return true;
   }
 
@@ -119,21 +121,21 @@ export class QuickList {
     if (index >= this.length) return this.pushTail(v);
     const p = this.locate(index)!;
     let { chunk, offset } = p;
-    if (chunk.items.length >= CHUNK_MAX) {
-      const half = chunk.items.length >> 1;
-      this.linkAfter(chunk, new Chunk(chunk.items.splice(half)));
+    if (!chunk.fits(v) && chunk.count > 1) {
+      const half = chunk.count >> 1;
+      this.linkAfter(chunk, chunk.splitAt(half));
       if (offset > half) {
         offset -= half;
         chunk = chunk.next!;
       }
     }
-    chunk.items.splice(offset, 0, v);
+    chunk.splice(offset, 0, [v]);
     this.length++;
   }
 
   /** The elements from head to tail. */
   *[Symbol.iterator](): IterableIterator<string> {
-    for (let c = this.head; c !== null; c = c.next) yield* c.items;
+    for (let c = this.head; c !== null; c = c.next) for (let i = 0; i < c.count; i++) yield c.get(i);
   }
 
   /** A cursor starting at index (0..length-1), walking towards the tail or (reverse) the head. */
@@ -142,13 +144,33 @@ export class QuickList {
     return p === null ? new ListCursor(null, 0, reverse) : new ListCursor(p.chunk, p.offset, reverse);
   }
 
+  /**
+   * Elements start..start+count-1 (within range) as RESP bulk strings, one
+   * view per chunk they span, in order (LRANGE copies them into the reply).
+   */
+  encodedRange(start: number, count: number, visit: (bulks: Buffer) => void): void {
+    const p = this.locate(start);
+    if (p === null) return;
+    let chunk: Chunk | null = p.chunk;
+    let offset = p.offset;
+    while (count > 0 && chunk !== null) {
+      const packed = this.packed(chunk);
+      const take = Math.min(count, packed.count - offset);
+      visit(packed.encoded(offset, take));
+      count -= take;
+      chunk = packed.next;
+      offset = 0;
+    }
+  }
+
   /** Index of the first element equal to v, scanning from the head; -1 if none. */
   indexOf(v: string): number {
+    const needle = new Needle(v);
     let base = 0;
     for (let c = this.head; c !== null; c = c.next) {
-      const i = c.items.indexOf(v);
+      const i = c.indexOf(needle);
       if (i >= 0) return base + i;
-      base += c.items.length;
+      base += c.count;
     }
     return -1;
   }
@@ -164,18 +186,18 @@ export class QuickList {
     let last: Chunk | null = chunk.prev;
     while (count > 0 && chunk !== null) {
       const next: Chunk | null = chunk.next;
-      const take = Math.min(count, chunk.items.length - offset);
+      const take = Math.min(count, chunk.count - offset);
       this.length -= take;
       count -= take;
-      if (take === chunk.items.length) this.unlink(chunk);
+      if (take === chunk.count) this.unlink(chunk);
       else {
-        chunk.items.splice(offset, take);
+        chunk.splice(offset, take, NO_VALUES);
         last = chunk;
       }
       chunk = next;
       offset = 0;
     }
-    if (last !== null && last.items.length < CHUNK_MAX / 4) this.mergeWithNext(last);
+    if (last !== null && last.count < CHUNK_MAX / 4) this.mergeWithNext(last);
   }
 
   /**
@@ -183,12 +205,13 @@ export class QuickList {
    * head or (fromTail) the tail. Returns how many were removed.
    */
   removeMatching(v: string, limit: number, fromTail: boolean): number {
+    const needle = new Needle(v);
     let removed = 0;
     let c = fromTail ? this.tail : this.head;
     while (c !== null && (limit === 0 || removed < limit)) {
       const following = fromTail ? c.prev : c.next;
-      removed += removeInChunk(c.items, v, limit === 0 ? Infinity : limit - removed, fromTail);
-      if (c.items.length === 0) this.unlink(c);
+      removed += c.removeMatching(needle, limit === 0 ? Infinity : limit - removed, fromTail);
+      if (c.count === 0) this.unlink(c);
       c = following;
     }
     this.length -= removed;
@@ -202,14 +225,14 @@ export class QuickList {
 
   toArray(): string[] {
     const out: string[] = [];
-    for (let c = this.head; c !== null; c = c.next) for (const v of c.items) out.push(v);
+    for (let c = this.head; c !== null; c = c.next) c.collect(out);
     return out;
   }
 
-  /** An independent copy (COPY, DEBUG): chunks are copied, strings are immutable. */
+  /** An independent copy (COPY, DEBUG). */
   clone(): QuickList {
     const l = new QuickList();
-    for (let c = this.head; c !== null; c = c.next) l.linkAfter(l.tail, new Chunk(c.items.slice()));
+    for (let c = this.head; c !== null; c = c.next) l.linkAfter(l.tail, c.clone());
     l.length = this.length;
     return l;
   }
@@ -226,27 +249,42 @@ export class QuickList {
     if (index < 0 || index >= this.length) return null;
     if (index < this.length >> 1) {
       let c = this.head!;
-      while (index >= c.items.length) {
-        index -= c.items.length;
+      while (index >= c.count) {
+        index -= c.count;
         c = c.next!;
       }
       return { chunk: c, offset: index };
     }
     let back = this.length - 1 - index;
     let c = this.tail!;
-    while (back >= c.items.length) {
-      back -= c.items.length;
+    while (back >= c.count) {
+      back -= c.count;
       c = c.prev!;
     }
-    return { chunk: c, offset: c.items.length - 1 - back };
+    return { chunk: c, offset: c.count - 1 - back };
   }
 
   private mergeWithNext(c: Chunk): void {
     const n = c.next;
-    if (n !== null && c.items.length + n.items.length <= CHUNK_MAX) {
-      for (const v of n.items) c.items.push(v);
+    if (n === null || c.count + n.count > CHUNK_MAX || c.bytes + n.bytes > CHUNK_BYTES) return;
+    if (c instanceof StringChunk && n instanceof StringChunk) {
+      c.absorb(n);
       this.unlink(n);
+      return;
     }
+    const into = this.packed(c);
+    const from = this.packed(n);
+    into.absorb(from);
+    this.unlink(from);
+  }
+
+  /** The chunk in packed form: a string chunk is packed and takes its place in the list. */
+  private packed(c: Chunk): PackedChunk {
+    if (c instanceof PackedChunk) return c;
+    const p = PackedChunk.from((c as StringChunk).items, c.bytes);
+    this.linkAfter(c, p);
+    this.unlink(c);
+    return p;
   }
 
   private linkBefore(at: Chunk | null, c: Chunk): void {
@@ -282,27 +320,7 @@ export class QuickList {
   }
 }
 
-/** Removes up to `limit` occurrences of v from one chunk's array, in place; returns the count. */
-function removeInChunk(items: string[], v: string, limit: number, fromTail: boolean): number {
-  let removed = 0;
-  if (fromTail) {
-    for (let i = items.length - 1; i >= 0 && removed < limit; i--) {
-      if (items[i] === v) {
-        items.splice(i, 1);
-        removed++;
-      }
-    }
-    return removed;
-  }
-  let w = 0;
-  for (let r = 0; r < items.length; r++) {
-    const x = items[r]!;
-    if (x === v && removed < limit) removed++;
-    else items[w++] = x;
-  }
-  items.length = w;
-  return removed;
-}
+const NO_VALUES: readonly string[] = [];
 
 /**
  * OBJECT ENCODING of a list. Redis 7.0 stores every list as a quicklist

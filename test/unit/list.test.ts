@@ -9,9 +9,11 @@ type Op =
   | { t: 'set' | 'insert'; i: number; v: string }
   | { t: 'removeRange'; i: number; n: number }
   | { t: 'removeMatching'; v: string; limit: number; fromTail: boolean }
-  | { t: 'bulk'; n: number };
+  | { t: 'bulk'; n: number }
+  | { t: 'range'; i: number; n: number };
 
-const value = fc.constantFrom('a', 'b', 'c', '', 'x'.repeat(20), '\xff\x00');
+// Long values reach the chunk byte limit (a lone element larger than it gets a chunk of its own).
+const value = fc.constantFrom('a', 'b', 'c', '', 'x'.repeat(20), '\xff\x00', '\r\n$3\r\n', 'y'.repeat(300), 'z'.repeat(9000));
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constantFrom('pushHead' as const, 'pushTail' as const), v: value }),
   fc.record({ t: fc.constantFrom('popHead' as const, 'popTail' as const) }),
@@ -19,6 +21,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constant('removeRange' as const), i: fc.nat(600), n: fc.nat(300) }),
   fc.record({ t: fc.constant('removeMatching' as const), v: value, limit: fc.nat(5), fromTail: fc.boolean() }),
   fc.record({ t: fc.constant('bulk' as const), n: fc.nat(400) }),
+  // Reading a range packs the chunks it covers: later operations then run on packed chunks.
+  fc.record({ t: fc.constant('range' as const), i: fc.nat(600), n: fc.nat(300) }),
 );
 
 /** Applies op to both; returns what each answered (must be equal). */
@@ -54,6 +58,11 @@ function apply(l: QuickList, m: string[], o: Op): [unknown, unknown] {
     }
     case 'removeMatching':
       return [l.removeMatching(o.v, o.limit, o.fromTail), removeModel(m, o.v, o.limit, o.fromTail)];
+    case 'range': {
+      if (o.i >= m.length || o.n === 0) return [0, 0];
+      const n = Math.min(o.n, m.length - o.i);
+      return [encodedRange(l, o.i, n), bulks(m, o.i, n)];
+    }
     case 'bulk':
       for (let k = 0; k < o.n; k++) {
         l.pushTail(String(k % 7));
@@ -83,9 +92,25 @@ function removeModel(m: string[], v: string, limit: number, fromTail: boolean): 
   return removed;
 }
 
+/** What encodedRange gives for m's elements start..start+count-1: RESP bulk strings. */
+function bulks(m: string[], start: number, count: number): string {
+  return m
+    .slice(start, start + count)
+    .map((v) => `$${v.length}\r\n${v}\r\n`)
+    .join('');
+}
+
+function encodedRange(l: QuickList, start: number, count: number): string {
+  const parts: Buffer[] = [];
+  l.encodedRange(start, count, (b) => parts.push(Buffer.from(b)));
+  return Buffer.concat(parts).toString('latin1');
+}
+
 function checkSame(l: QuickList, m: string[]): void {
   expect(l.length).toBe(m.length);
   expect(l.toArray()).toEqual(m);
+  expect(encodedRange(l, 0, m.length)).toBe(bulks(m, 0, m.length));
+  if (m.length > 2) expect(encodedRange(l, 1, m.length - 2)).toBe(bulks(m, 1, m.length - 2));
   for (let i = 0; i < m.length; i += Math.max(1, m.length >> 4)) expect(l.get(i)).toBe(m[i]);
   expect(l.get(m.length)).toBeUndefined();
   if (m.length > 0) {
@@ -109,6 +134,7 @@ describe('QuickList (chunked deque) against an array model', () => {
         checkSame(l, m);
         checkSame(l.clone(), m);
         expect(l.indexOf('a')).toBe(m.indexOf('a'));
+        expect(l.indexOf('y'.repeat(300))).toBe(m.indexOf('y'.repeat(300)));
       }),
       { numRuns: 300 },
     );
