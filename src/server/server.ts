@@ -1,4 +1,5 @@
 import { startCluster } from '../cluster/bootstrap.js';
+import { releaseEntry } from '../commands/memory.js';
 import { closeMigrateSockets } from '../commands/migrate.js';
 import { hashLimitsOf } from '../commands/hashes-common.js';
 import { maxIntsetEntriesOf } from '../commands/sets-common.js';
@@ -15,6 +16,7 @@ import type { Listener, Runtime, StreamSocket, TimerHandle } from '../runtime/in
 import { parseBusAddress } from '../replication/peer.js';
 import { Replicator } from '../replication/replicator.js';
 import type { Database, KeyspaceListener } from '../store/database.js';
+import type { Entry } from '../store/entry.js';
 import type { BusAddress } from '../transport/bus.js';
 import { Keyspace } from '../store/keyspace.js';
 import { KeyPrefetch } from '../store/prefetch.js';
@@ -260,7 +262,9 @@ export class Server implements KeyspaceListener {
     if (this.blocking.hasReady) this.blocking.serveReady();
   }
 
-  keyExpired(db: Database, key: string): void {
+  keyExpired(db: Database, key: string, e: Entry): void {
+    // As for DEL: used_memory drops at once, or volatile-* eviction would go on evicting live keys until the next major GC.
+    releaseEntry(this.runtime.process, e);
     const r = this.replication;
     if (r !== null) r.crdt.expired(db, key);
     this.stats.expiredKeys++;

@@ -10,8 +10,8 @@ export interface KeyspaceListener {
    * `event` is Redis's keyspace event name ("set", "del", "expire"...).
    */
   keyWritten(db: Database, key: string, event: string): void;
-  /** A key expired (lazily or by the active cycle) and was removed. */
-  keyExpired(db: Database, key: string): void;
+  /** A key expired (lazily or by the active cycle) and was removed; e is the entry it had. */
+  keyExpired(db: Database, key: string, e: Entry): void;
   /** A key was added (dbAdd: the "new" keyspace event). */
   keyCreated(db: Database, key: string): void;
 }
@@ -266,7 +266,7 @@ export class Database {
   /** Deletes an expired entry and tells the listener (notification, propagation). */
   expireEntry(e: Entry): void {
     this.delete(e.key);
-    this.listener.keyExpired(this, e.key);
+    this.listener.keyExpired(this, e.key, e);
   }
 
   /**

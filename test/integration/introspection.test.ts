@@ -90,6 +90,18 @@ describe('COMMAND', () => {
     expect(await used()).toBeLessThan(beforeUnlink - 1_000_000);
   });
 
+  it('used_memory drops at once when a key expires, as when it is deleted', async () => {
+    const r = t.ioredis();
+    const used = async (): Promise<number> => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
+    await r.sadd('um:exp', ...Array.from({ length: 20_000 }, (_, i) => `member-${i}-${'y'.repeat(100)}`));
+    const beforeExpiry = await used();
+    await r.pexpire('um:exp', 1);
+    // Expired when next looked at (lazily), whatever the active cycle did meanwhile.
+    while ((await r.pttl('um:exp')) !== -2);
+    expect(await r.exists('um:exp')).toBe(0);
+    expect(await used()).toBeLessThan(beforeExpiry - 1_000_000);
+  });
+
   it('COMMAND HELP and RESP3 sets', async () => {
     const r = t.ioredis();
     expect(((await r.call('command', 'help')) as string[])[0]).toBe('COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
