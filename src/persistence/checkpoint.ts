@@ -7,6 +7,9 @@ import type { Keyspace } from '../store/keyspace.js';
 import { snapshotFooter, snapshotHeader } from './files.js';
 import { RecordBuilder } from './key-states.js';
 
+/** Buckets a scan step visits in one tight loop (Dict.scanMany). */
+const SCAN_STEPS = 128;
+
 /**
  * Writes a snapshot of the keyspace into `target` without stopping clients:
  * step() visits a bounded number of keys per event-loop turn (a Dict scan
@@ -27,9 +30,6 @@ export class Checkpoint {
   keys = 0;
   /** Entries of the scan step being recorded (reused). */
   private readonly batch: Entry[] = [];
-  private readonly collect = (e: Entry): void => {
-    this.batch.push(e);
-  };
   /** touchEntries' result, kept so the loads it makes are not optimized away. */
   warmth = 0;
 
@@ -83,7 +83,7 @@ export class Checkpoint {
    */
   private scanEntries(db: Database, stopAt: number): void {
     const batch = this.batch;
-    do this.cursor = db.scan(this.cursor, this.collect);
+    do this.cursor = db.scanMany(this.cursor, SCAN_STEPS, batch);
     while (this.cursor !== 0 && this.builder.keys + batch.length < stopAt);
     this.warmth = touchEntries(batch);
     for (const e of batch) this.builder.addEntry(db, e);

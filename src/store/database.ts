@@ -291,6 +291,11 @@ export class Database {
     return this.keys.scan(cursor, visit);
   }
 
+  /** Dict.scanMany over the keys: up to `steps` buckets' entries appended to out. */
+  scanMany(cursor: number, steps: number, out: Entry[]): number {
+    return this.keys.scanMany(cursor, steps, out);
+  }
+
   /** Moves up to `buckets` buckets of a pending rehash of the keys and expires tables; true while either has more. */
   rehash(buckets: number): boolean {
     const keys = this.keys.rehash(buckets);

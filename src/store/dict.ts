@@ -236,6 +236,28 @@ export class Dict<N extends DictNode<N>> implements PrefetchTarget {
     }
   }
 
+  /**
+   * scan() steps over up to `steps` buckets at once, appending their nodes
+   * to out; returns the next cursor (0 when done). Successive buckets'
+   * loads do not depend on each other, so in one tight loop their cache
+   * misses overlap, where a call per bucket waits for each in turn (a
+   * snapshot visits every bucket).
+   */
+  scanMany(cursor: number, steps: number, out: N[]): number {
+    // While rehashing a step spans both tables: one scan() step does that.
+    if (this.t1 !== null) return this.scan(cursor, (n) => void out.push(n));
+    if (this.size === 0) return 0;
+    const t = this.t0;
+    const mask = t.mask;
+    const buckets = t.buckets;
+    for (let k = 0; k < steps; k++) {
+      for (let n = buckets[cursor & mask] ?? null; n !== null; n = n.next) out.push(n);
+      cursor = nextCursor(cursor, mask);
+      if (cursor === 0) break;
+    }
+    return cursor;
+  }
+
   private visitBucket(t: Table<N>, idx: number, visit: (node: N) => void): void {
     let n = t.buckets[idx] ?? null;
     while (n !== null) {

@@ -37,13 +37,18 @@ function apply(d: Dict<Node>, model: Map<string, number>, op: Op): boolean {
   return d.get(op.key)?.value === model.get(op.key);
 }
 
-/** A full SCAN from cursor 0, running `between` after every step; returns every key seen. */
-function fullScan(d: Dict<Node>, between: (step: number) => void): Set<string> {
+/** A full SCAN from cursor 0 (scanMany over `many` buckets a step when > 0), running `between` after every step; returns every key seen. */
+function fullScan(d: Dict<Node>, between: (step: number) => void, many = 0): Set<string> {
   const seen = new Set<string>();
+  const out: Node[] = [];
   let cursor = 0;
   let step = 0;
   do {
-    cursor = d.scan(cursor, (n) => seen.add(n.key));
+    if (many > 0) {
+      cursor = d.scanMany(cursor, many, out);
+      for (const n of out) seen.add(n.key);
+      out.length = 0;
+    } else cursor = d.scan(cursor, (n) => seen.add(n.key));
     between(step++);
     if (step > 1_000_000) throw new Error('scan does not terminate');
   } while (cursor !== 0);
@@ -67,13 +72,14 @@ describe('Dict', () => {
     );
   });
 
-  it('SCAN returns every element present for the whole scan while the table grows and shrinks', () => {
+  it('SCAN (and scanMany) returns every element present for the whole scan while the table grows and shrinks', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 0x7fffffff }),
         fc.integer({ min: 0, max: 200 }),
         fc.array(opArb, { maxLength: 400 }),
-        (seed, initial, ops) => {
+        fc.constantFrom(0, 1, 3, 64),
+        (seed, initial, ops, many) => {
           const d = new Dict<Node>(seed);
           const model = new Map<string, number>();
           for (let i = 0; i < initial; i++) apply(d, model, { kind: 'add', key: `k${i}`, value: i });
@@ -87,7 +93,7 @@ describe('Dict', () => {
               touched.add(op.key);
               apply(d, model, op);
             }
-          });
+          }, many);
           for (const k of before) {
             if (!touched.has(k) && !seen.has(k)) return false;
           }
@@ -106,6 +112,17 @@ describe('Dict', () => {
       for (let j = 0; j < 200 && added < 5000; j++) d.add(new Node(`b${added++}`, 0));
     });
     for (let i = 0; i < 50; i++) expect(seen.has(`a${i}`)).toBe(true);
+  });
+
+  it('scanMany visits each element of a table at rest exactly once', () => {
+    const d = new Dict<Node>(11);
+    for (let i = 0; i < 3000; i++) d.add(new Node(`m${i}`, i));
+    const out: Node[] = [];
+    let cursor = 0;
+    do cursor = d.scanMany(cursor, 50, out);
+    while (cursor !== 0);
+    expect(out.length).toBe(3000);
+    expect(new Set(out.map((n) => n.key)).size).toBe(3000);
   });
 
   it('SCAN survives a table shrinking mid-iteration', () => {
