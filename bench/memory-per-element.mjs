@@ -13,10 +13,12 @@ import { ZSetValue } from '../dist/src/store/zset.js';
 const N = Number(process.argv[2] ?? 1_000_000);
 const member = (i) => `member:${i}`;
 
+/** The JS heap plus buffers outside it (a list chunk read by range is packed into one). */
 function heap() {
   globalThis.gc();
   globalThis.gc();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 const builders = {
@@ -41,6 +43,12 @@ const builders = {
     for (let i = 0; i < N; i++) l.pushTail(member(i));
     return l;
   },
+  // The same list once LRANGE has read all of it: every chunk packed as RESP bulk strings.
+  'list-read': () => {
+    const l = builders.list();
+    l.encodedRange(0, l.length, () => undefined);
+    return l;
+  },
 };
 
 function strata(type) {
@@ -56,11 +64,11 @@ function redisCommands(type) {
   for (let i = 0; i < N; i += 1000) {
     const args = [];
     for (let j = i; j < Math.min(N, i + 1000); j++) {
-      if (type === 'set' || type === 'list') args.push(member(j));
+      if (type === 'set' || type.startsWith('list')) args.push(member(j));
       if (type === 'hash') args.push(member(j), `value:${j}`);
       if (type === 'zset') args.push(String(j), member(j));
     }
-    const cmd = { set: 'SADD', hash: 'HSET', zset: 'ZADD', list: 'RPUSH' }[type];
+    const cmd = { set: 'SADD', hash: 'HSET', zset: 'ZADD', list: 'RPUSH', 'list-read': 'RPUSH' }[type];
     lines.push([cmd, `k${type}`, ...args].join(' '));
   }
   return lines.join('\n') + '\n';
@@ -90,8 +98,8 @@ async function redis(types) {
   }
 }
 
-const types = ['set', 'hash', 'zset', 'list'];
+const types = ['set', 'hash', 'zset', 'list', 'list-read'];
 const ours = Object.fromEntries(types.map((t) => [t, strata(t)]));
 const theirs = await redis(types);
 console.log(`one collection of ${N} elements (member:i, hash values value:i, zset scores i), bytes per element:`);
-for (const t of types) console.log(`  ${t.padEnd(5)} strata ${ours[t].toFixed(1).padStart(7)}   redis ${theirs === null ? 'n/a' : theirs[t].toFixed(1).padStart(7)}`);
+for (const t of types) console.log(`  ${t.padEnd(9)} strata ${ours[t].toFixed(1).padStart(7)}   redis ${theirs === null ? 'n/a' : theirs[t].toFixed(1).padStart(7)}`);
