@@ -80,6 +80,19 @@ function countPrefix(scores: number[], nodes: ZNode[], before: Before): number {
   return lo;
 }
 
+/**
+ * Whether (score, key) still sorts between the neighbours of leaf member i.
+ * They are compared by the leaf's packed scores: their nodes (a cache miss
+ * each) are read only on a tie.
+ */
+function staysBetween(leaf: Leaf, i: number, score: number, key: string): boolean {
+  const { items, scores } = leaf;
+  const before = scores[i - 1]!;
+  const after = scores[i + 1]!;
+  if (before > score || (before === score && items[i - 1]!.key > key)) return false;
+  return after > score || (after === score && items[i + 1]!.key > key);
+}
+
 /** The (score, key) an exact descent is after (one command runs at a time, so one shared target). */
 let targetScore = 0;
 let targetKey = '';
@@ -311,6 +324,33 @@ export class OrderTree {
     }
     this.removeHere();
     return true;
+  }
+
+  /**
+   * Gives node a new score (zslUpdateScore). When the new score keeps it
+   * between its neighbours inside its leaf, the score changes in place: no
+   * second descent and no shifting (a leaderboard's small increments).
+   * Otherwise node moves: removed where the descent found it, then inserted.
+   */
+  updateScore(node: ZNode, score: number): void {
+    this.locateExact(node.score, node.key);
+    const { items, scores } = this.leaf;
+    const i = this.leafIdx;
+    if (items[i] !== node) {
+      this.remove(node);
+      node.score = score;
+      this.insert(node);
+      return;
+    }
+    // Not the leaf's first member: the inner nodes above keep that one's score.
+    if (i > 0 && i + 1 < items.length && staysBetween(this.leaf, i, score, node.key)) {
+      scores[i] = score;
+      node.score = score;
+      return;
+    }
+    this.removeHere();
+    node.score = score;
+    this.insert(node);
   }
 
   /** Removes the member at 0-based rank; returns it. */

@@ -125,9 +125,7 @@ export class ZSetValue {
   /** Changes a member's score (zslUpdateScore), keeping its node. */
   setScore(node: ZNode, score: number): void {
     const previous = node.score;
-    this.index.remove(node);
-    node.score = score;
-    this.index.insert(node);
+    this.index.updateScore(node, score);
     this.observer?.elementChanged(this, node.key, true, String(previous), node.meta);
   }
 
