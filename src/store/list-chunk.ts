@@ -5,8 +5,10 @@ export const CHUNK_MAX = 128;
 /**
  * Bytes (as RESP bulk strings) a chunk grows to by pushes and inserts
  * before the next element goes to a new chunk (Redis's default
- * list-max-listpack-size -2: 8 KB). A larger element gets a chunk of its
- * own, as in Redis's plain nodes.
+ * list-max-listpack-size -2: 8 KB). A larger element pushed gets a chunk of
+ * its own, as in Redis's plain nodes; LSET, and LINSERT into a chunk of one
+ * element, may take a chunk past the limit (it stays bounded by CHUNK_MAX
+ * elements).
  */
 export const CHUNK_BYTES = 8 * 1024;
 
@@ -56,6 +58,8 @@ export abstract class Chunk {
   abstract clone(): Chunk;
   /** Gives back unused room once the chunk is no longer at an end of its list. */
   abstract trim(): void;
+  /** Checks the chunk's own bookkeeping (for tests; O(size)); throws on the first violation. */
+  abstract verify(): void;
 
   /** Whether v may join this chunk by a push or an insert. */
   fits(v: string): boolean {
@@ -162,5 +166,11 @@ export class StringChunk extends Chunk {
 
   trim(): void {
     // An array has no room to give back worth a copy.
+  }
+
+  verify(): void {
+    let bytes = 0;
+    for (const v of this.items) bytes += bulkBytes(v.length);
+    if (bytes !== this.size) throw new Error('list chunk: stale byte size');
   }
 }

@@ -107,6 +107,8 @@ export class PackedChunk extends Chunk {
     this.end += delta;
     this.starts.splice(i, remove, ...placed);
     for (let k = i + values.length; k < this.starts.length; k++) this.starts[k]! += delta;
+    // What removals freed goes back, as a listpack shrinks (LREM, LTRIM on a long-lived list).
+    if (delta < 0) this.trim();
   }
 
   splitAt(i: number): PackedChunk {
@@ -161,6 +163,20 @@ export class PackedChunk extends Chunk {
 
   trim(): void {
     if (this.buf.length - this.bytes > Math.max(TRIM_SLACK_BYTES, this.bytes >> 3)) this.relocate(this.bytes, 0);
+  }
+
+  verify(): void {
+    if (this.end > this.buf.length || this.first < 0) throw new Error('list chunk: entries outside the buffer');
+    for (let i = 0; i < this.starts.length; i++) {
+      const at = this.starts[i]!;
+      const end = this.entryEnd(i);
+      if (this.buf[at] !== 0x24) throw new Error('list chunk: an entry does not start with $');
+      let p = at + 1;
+      while (p < end && this.buf[p] !== 13) p++;
+      const len = Number(this.buf.latin1Slice(at + 1, p));
+      if (String(len) !== this.buf.latin1Slice(at + 1, p) || p + 2 + len + 2 !== end) throw new Error('list chunk: an entry length does not match its bytes');
+      if (this.buf[p + 1] !== 10 || this.buf[end - 2] !== 13 || this.buf[end - 1] !== 10) throw new Error('list chunk: an entry is not CRLF-framed');
+    }
   }
 
   private get first(): number {
@@ -231,5 +247,6 @@ export class PackedChunk extends Chunk {
     }
     this.starts = kept;
     this.end = w;
+    this.trim();
   }
 }

@@ -237,6 +237,24 @@ export class QuickList {
     return l;
   }
 
+  /**
+   * Checks the structure (for tests; O(n)): links both ways, head and tail,
+   * no empty chunk, at most CHUNK_MAX elements a chunk, each chunk's own
+   * bookkeeping, and the length. Throws on the first violation.
+   */
+  verify(): void {
+    let n = 0;
+    let prev: Chunk | null = null;
+    for (let c = this.head; c !== null; prev = c, c = c.next) {
+      if (c.prev !== prev) throw new Error('list: broken prev link');
+      if (c.count === 0 || c.count > CHUNK_MAX) throw new Error(`list: a chunk of ${c.count} elements`);
+      c.verify();
+      n += c.count;
+    }
+    if (this.tail !== prev) throw new Error('list: tail is not the last chunk');
+    if (n !== this.length) throw new Error('list: length differs from the elements');
+  }
+
   /** Number of chunks (tests and MEMORY/DEBUG introspection). */
   get chunkCount(): number {
     let n = 0;

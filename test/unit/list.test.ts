@@ -12,8 +12,12 @@ type Op =
   | { t: 'bulk'; n: number }
   | { t: 'range'; i: number; n: number };
 
-// Long values reach the chunk byte limit (a lone element larger than it gets a chunk of its own).
-const value = fc.constantFrom('a', 'b', 'c', '', 'x'.repeat(20), '\xff\x00', '\r\n$3\r\n', 'y'.repeat(300), 'z'.repeat(9000));
+// Lengths at each digit-count boundary of the bulk header; long values reach
+// the chunk byte limit (a lone element larger than it gets a chunk of its own).
+const value = fc.constantFrom(
+  'a', 'b', 'c', '', 'x'.repeat(20), '\xff\x00', '\r\n$3\r\n', 'y'.repeat(300), 'z'.repeat(9000),
+  'q'.repeat(9), 'w'.repeat(10), 'e'.repeat(99), 'r'.repeat(100), 't'.repeat(9999), '\r'.repeat(10000), '\xff'.repeat(20000),
+);
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constantFrom('pushHead' as const, 'pushTail' as const), v: value }),
   fc.record({ t: fc.constantFrom('popHead' as const, 'popTail' as const) }),
@@ -106,11 +110,15 @@ function encodedRange(l: QuickList, start: number, count: number): string {
   return Buffer.concat(parts).toString('latin1');
 }
 
+/** Ranges as LRANGE reads them (packing every chunk they cover). */
+function checkEncoded(l: QuickList, m: string[]): void {
+  expect(encodedRange(l, 0, m.length)).toBe(bulks(m, 0, m.length));
+  if (m.length > 2) expect(encodedRange(l, 1, m.length - 2)).toBe(bulks(m, 1, m.length - 2));
+}
+
 function checkSame(l: QuickList, m: string[]): void {
   expect(l.length).toBe(m.length);
   expect(l.toArray()).toEqual(m);
-  expect(encodedRange(l, 0, m.length)).toBe(bulks(m, 0, m.length));
-  if (m.length > 2) expect(encodedRange(l, 1, m.length - 2)).toBe(bulks(m, 1, m.length - 2));
   for (let i = 0; i < m.length; i += Math.max(1, m.length >> 4)) expect(l.get(i)).toBe(m[i]);
   expect(l.get(m.length)).toBeUndefined();
   if (m.length > 0) {
@@ -124,19 +132,57 @@ function checkSame(l: QuickList, m: string[]): void {
 describe('QuickList (chunked deque) against an array model', () => {
   it('agrees with a JS array on every operation sequence', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 150 }), (ops) => {
         const l = new QuickList();
         const m: string[] = [];
         for (const o of ops) {
           const [got, want] = apply(l, m, o);
           expect(got).toEqual(want);
+          l.verify();
         }
-        checkSame(l, m);
-        checkSame(l.clone(), m);
-        expect(l.indexOf('a')).toBe(m.indexOf('a'));
-        expect(l.indexOf('y'.repeat(300))).toBe(m.indexOf('y'.repeat(300)));
+        // Read as it is (chunks left as the operations made them), then once every chunk is packed.
+        for (let round = 0; round < 2; round++) {
+          checkSame(l, m);
+          const copy = l.clone();
+          copy.verify();
+          checkSame(copy, m);
+          expect(l.indexOf('a')).toBe(m.indexOf('a'));
+          expect(l.indexOf('y'.repeat(300))).toBe(m.indexOf('y'.repeat(300)));
+          checkEncoded(l, m);
+          l.verify();
+        }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('agrees with the model when ranges are read between all operations (so most of them change packed chunks)', () => {
+    // Pops move a packed chunk's first entry off offset 0; sets and inserts then grow it in the middle.
+    const packedOp: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ t: fc.constantFrom('pushHead' as const, 'pushTail' as const), v: value }) },
+      { weight: 3, arbitrary: fc.record({ t: fc.constantFrom('popHead' as const, 'popTail' as const) }) },
+      { weight: 4, arbitrary: fc.record({ t: fc.constantFrom('set' as const, 'insert' as const), i: fc.nat(200), v: value }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('removeRange' as const), i: fc.nat(300), n: fc.nat(100) }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('removeMatching' as const), v: value, limit: fc.nat(5), fromTail: fc.boolean() }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('bulk' as const), n: fc.nat(200) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(packedOp, fc.nat(300), fc.nat(300)), { maxLength: 150 }), (steps) => {
+        const l = new QuickList();
+        const m: string[] = [];
+        for (const [o, i, n] of steps) {
+          const [got, want] = apply(l, m, o);
+          expect(got).toEqual(want);
+          if (i < m.length && n > 0) {
+            const k = Math.min(n, m.length - i);
+            expect(encodedRange(l, i, k)).toBe(bulks(m, i, k));
+          }
+          l.verify();
+        }
+        checkSame(l, m);
+        checkEncoded(l, m);
+      }),
+      { numRuns: 400 },
     );
   });
 
@@ -146,6 +192,33 @@ describe('QuickList (chunked deque) against an array model', () => {
     l.removeRange(10, 99_980);
     expect(l.toArray()).toEqual([...Array.from({ length: 10 }, (_, i) => String(i)), '99990', '99991', '99992', '99993', '99994', '99995', '99996', '99997', '99998', '99999']);
     expect(l.chunkCount).toBeLessThanOrEqual(2);
+  });
+
+  it('a packed chunk that lost its first entries grows in the middle correctly', () => {
+    const l = QuickList.from(['aaa', 'bbb', 'ccc', 'ddd']);
+    expect(encodedRange(l, 0, 4)).toBe(bulks(['aaa', 'bbb', 'ccc', 'ddd'], 0, 4));
+    expect(l.popHead()).toBe('aaa');
+    l.set(1, 'X'.repeat(10));
+    l.insertAt(1, 'y'.repeat(12));
+    l.verify();
+    expect(l.toArray()).toEqual(['bbb', 'y'.repeat(12), 'X'.repeat(10), 'ddd']);
+    expect(encodedRange(l, 0, 4)).toBe(bulks(l.toArray(), 0, 4));
+  });
+
+  it('a packed chunk filled by pushes to exactly CHUNK_BYTES keeps every entry', () => {
+    // bulkBytes(8176) = 8185: one more 1-byte element (7 bytes) fills the chunk to 8192 exactly.
+    for (const atHead of [false, true]) {
+      const big = 'b'.repeat(8176);
+      const l = QuickList.from([big]);
+      encodedRange(l, 0, 1);
+      if (atHead) l.pushHead('a');
+      else l.pushTail('a');
+      l.verify();
+      expect(l.chunkCount).toBe(1);
+      const want = atHead ? ['a', big] : [big, 'a'];
+      expect(l.toArray()).toEqual(want);
+      expect(encodedRange(l, 0, 2)).toBe(bulks(want, 0, 2));
+    }
   });
 
   it('cursors walk from any index in both directions', () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReplyWriter, type BorrowingWriter } from '../../src/protocol/reply.js';
+import { QuickList } from '../../src/store/list.js';
 
 /**
  * A socket that either takes bytes at once (a copy, like the kernel) or
@@ -92,6 +93,30 @@ describe('ReplyWriter', () => {
   });
 });
 
+
+describe('ReplyWriter: list ranges', () => {
+  it('a range of list elements is sent as it was read, whatever the list does before the send', () => {
+    for (const size of [10, 20_000]) {
+      for (const keepReferences of [false, true]) {
+        const values = Array.from({ length: 6 }, (_, i) => String(i).repeat(size));
+        const list = QuickList.from(values);
+        const w = new ReplyWriter();
+        w.arrayHeader(4);
+        list.encodedRange(1, 4, (bulks) => w.encoded(bulks));
+        // The chunk changes under the bytes the reply was given: in place, in the middle, at the head.
+        list.set(2, 'changed');
+        list.removeRange(1, 2);
+        list.pushHead('new');
+        list.popTail();
+        list.pushTail('z'.repeat(size));
+        const socket = new FakeSocket(keepReferences);
+        w.sendTo(socket);
+        const sent = keepReferences ? socket.keptBytes() : Buffer.concat(socket.taken).toString('latin1');
+        expect(sent).toBe(`*4\r\n${values.slice(1, 5).map((v) => `$${v.length}\r\n${v}\r\n`).join('')}`);
+      }
+    }
+  });
+});
 
 describe('ReplyWriter: integers and headers', () => {
   const integer = fc.oneof(
