@@ -3,7 +3,7 @@ import { Chunk, CHUNK_BYTES, type Needle } from './list-chunk.js';
 
 /** Smallest buffer a chunk allocates (small lists are the common case). */
 const MIN_CAPACITY = 32;
-/** A chunk that stops being at an end of its list keeps at most this much unused room (or an eighth of its size). */
+/** Unused room (or an eighth of the size, if more) a chunk keeps once trimmed: no longer at an end of its list, or after removals. */
 const TRIM_SLACK_BYTES = 64;
 /** Needles up to this length are compared in JavaScript: a native compare costs more. */
 const SHORT_COMPARE_BYTES = 32;
