@@ -262,6 +262,27 @@ export function validateOption(spec: OptionSpec, raw: string): [string, null] | 
 
 export type ConfigListener = (name: string, value: string) => void;
 
+/** A type's listpack thresholds (hash-/zset-max-listpack-entries and -value): most elements, longest element. */
+export interface ListpackLimits {
+  maxEntries: number;
+  maxValue: number;
+}
+
+/** The derived() key and reader of one type's listpack options (built once: no string or closure per write). */
+function listpackReader(type: 'hash' | 'zset'): { key: string; read: (config: Config) => ListpackLimits } {
+  const entries = `${type}-max-listpack-entries`;
+  const value = `${type}-max-listpack-value`;
+  return { key: `${type}-listpack-limits`, read: (config) => ({ maxEntries: config.int(entries), maxValue: config.int(value) }) };
+}
+
+const LISTPACK_READERS = { hash: listpackReader('hash'), zset: listpackReader('zset') };
+
+/** A hash's or sorted set's listpack limits, read at each write as Redis does (parsed once per option change). */
+export function listpackLimitsOf(config: Config, type: 'hash' | 'zset'): ListpackLimits {
+  const r = LISTPACK_READERS[type];
+  return config.derived(r.key, r.read);
+}
+
 /** The node's live configuration. */
 export class Config {
   private readonly values = new Map<string, string>();

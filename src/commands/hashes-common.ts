@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { listpackLimitsOf, type Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { HashValue, type HashField, type HashLimits } from '../store/hash.js';
 import { readOfType, writeOfType } from './util.js';
@@ -10,11 +10,9 @@ export function hashLimits(c: Client): HashLimits {
   return hashLimitsOf(c.server.config);
 }
 
+/** The same for code without a client (replication merges, the server's container limits). */
 export function hashLimitsOf(config: Config): HashLimits {
-  return config.derived('hash-limits', (cfg): HashLimits => ({
-    maxEntries: cfg.int('hash-max-listpack-entries'),
-    maxValue: cfg.int('hash-max-listpack-value'),
-  }));
+  return listpackLimitsOf(config, 'hash');
 }
 
 /** lookupKeyRead + checkType(OBJ_HASH): the hash, undefined when missing, null after WRONGTYPE. */

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { listpackLimitsOf, type Config, type ListpackLimits } from '../config.js';
 import type { Client } from '../server/client.js';
 import { type LexBound, type LexRange, type ScoreRange, ZSetValue, type ZNode } from '../store/zset.js';
 import { ERR, parseDouble, readOfType, writeOfType } from './util.js';
@@ -19,17 +19,11 @@ export function listpackLimits(c: Client): ZsetLimits {
 
 /** The same for code without a client (replication merges). */
 export function zsetLimitsOf(config: Config): ZsetLimits {
-  return config.derived('zset-limits', (cfg): ZsetLimits => ({
-    maxEntries: cfg.int('zset-max-listpack-entries'),
-    maxValue: cfg.int('zset-max-listpack-value'),
-  }));
+  return listpackLimitsOf(config, 'zset');
 }
 
 /** A sorted set's listpack limits: most members, longest member. */
-export interface ZsetLimits {
-  maxEntries: number;
-  maxValue: number;
-}
+export type ZsetLimits = ListpackLimits;
 
 /**
  * A new, empty sorted set for `sizeHint` members of which the longest has

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Config } from '../../src/config.js';
+import { Config, listpackLimitsOf } from '../../src/config.js';
 
 describe('Config.derived', () => {
   it('computes once, then again after any option changes', () => {
@@ -20,5 +20,15 @@ describe('Config.derived', () => {
     expect(config.set('hash-max-listpack-entries', 'nope')).not.toBeNull();
     expect(limits().entries).toBe(7);
     expect(computed).toBe(2);
+  });
+
+  it('listpack limits are per type and follow CONFIG SET', () => {
+    const config = new Config();
+    expect(listpackLimitsOf(config, 'hash')).toEqual({ maxEntries: 128, maxValue: 64 });
+    expect(listpackLimitsOf(config, 'zset')).toEqual({ maxEntries: 128, maxValue: 64 });
+    expect(config.set('zset-max-listpack-value', '10')).toBeNull();
+    expect(listpackLimitsOf(config, 'zset')).toEqual({ maxEntries: 128, maxValue: 10 });
+    expect(listpackLimitsOf(config, 'hash')).toEqual({ maxEntries: 128, maxValue: 64 });
+    expect(listpackLimitsOf(config, 'hash')).toBe(listpackLimitsOf(config, 'hash'));
   });
 });
