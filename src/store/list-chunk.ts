@@ -37,8 +37,10 @@ export abstract class Chunk {
   abstract get count(): number;
   /** Bytes the elements take as bulk strings (the chunk size limit counts these). */
   abstract get bytes(): number;
-  abstract pushHead(v: string): void;
-  abstract pushTail(v: string): void;
+  /** Adds v (of bulkBytes(v.length) = size bytes, which the caller has for fits()) before the first element. */
+  abstract pushHead(v: string, size: number): void;
+  /** Adds v (size: as for pushHead) after the last element. */
+  abstract pushTail(v: string, size: number): void;
   /** Removes and returns the first element (the chunk must not be empty). */
   abstract popHead(): string;
   /** Removes and returns the last element (the chunk must not be empty). */
@@ -61,9 +63,9 @@ export abstract class Chunk {
   /** Checks the chunk's own bookkeeping (for tests; O(size)); throws on the first violation. */
   abstract verify(): void;
 
-  /** Whether v may join this chunk by a push or an insert. */
-  fits(v: string): boolean {
-    return this.count < CHUNK_MAX && this.bytes + bulkBytes(v.length) <= CHUNK_BYTES;
+  /** Whether an element of `size` bytes (bulkBytes of its length) may join this chunk by a push or an insert. */
+  fits(size: number): boolean {
+    return this.count < CHUNK_MAX && this.bytes + size <= CHUNK_BYTES;
   }
 }
 
@@ -85,14 +87,14 @@ export class StringChunk extends Chunk {
     return this.size;
   }
 
-  pushHead(v: string): void {
+  pushHead(v: string, size: number): void {
     this.items.unshift(v);
-    this.size += bulkBytes(v.length);
+    this.size += size;
   }
 
-  pushTail(v: string): void {
+  pushTail(v: string, size: number): void {
     this.items.push(v);
-    this.size += bulkBytes(v.length);
+    this.size += size;
   }
 
   popHead(): string {

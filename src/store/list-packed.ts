@@ -50,16 +50,14 @@ export class PackedChunk extends Chunk {
     return this.end - this.first;
   }
 
-  pushHead(v: string): void {
-    const size = bulkBytes(v.length);
+  pushHead(v: string, size: number): void {
     if (this.first < size) this.grow(size, true);
     const at = this.first - size;
     writeBulkText(this.buf, at, v);
     this.starts.unshift(at);
   }
 
-  pushTail(v: string): void {
-    const size = bulkBytes(v.length);
+  pushTail(v: string, size: number): void {
     if (this.end + size > this.buf.length) this.grow(size, false);
     this.starts.push(this.end);
     this.end = writeBulkText(this.buf, this.end, v);
@@ -188,20 +186,23 @@ export class PackedChunk extends Chunk {
     return i + 1 < this.starts.length ? this.starts[i + 1]! : this.end;
   }
 
-  /** The text of the entry in [start, end): its bytes between the header and the final CRLF. */
-  private text(start: number, end: number): string {
+  /** Where the bytes of the entry starting at `start` begin: after its $<len>\r\n header. */
+  private dataAt(start: number): number {
     const buf = this.buf;
     let p = start + 1;
     while (buf[p] !== 13) p++;
-    return buf.latin1Slice(p + 2, end - 2);
+    return p + 2;
+  }
+
+  /** The text of the entry in [start, end): its bytes between the header and the final CRLF. */
+  private text(start: number, end: number): string {
+    return this.buf.latin1Slice(this.dataAt(start), end - 2);
   }
 
   private matches(i: number, needle: Buffer): boolean {
     const buf = this.buf;
     const end = this.entryEnd(i) - 2;
-    let p = this.starts[i]! + 1;
-    while (buf[p] !== 13) p++;
-    p += 2;
+    const p = this.dataAt(this.starts[i]!);
     const len = needle.length;
     if (end - p !== len) return false;
     if (len > SHORT_COMPARE_BYTES) return buf.compare(needle, 0, len, p, end) === 0;

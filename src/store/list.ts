@@ -13,6 +13,7 @@
  * latin1 strings.
  */
 
+import { bulkBytes } from '../protocol/resp-bytes.js';
 import { RDB_TYPE, RdbFormatError, readListpack, readZiplist, writeListpack, type RdbReader } from './rdb.js';
 import { Chunk, CHUNK_BYTES, CHUNK_MAX, Needle, StringChunk } from './list-chunk.js';
 import { PackedChunk } from './list-packed.js';
@@ -65,7 +66,8 @@ export class QuickList {
 
   pushHead(v: string): void {
     const h = this.head;
-    if (h !== null && h.fits(v)) h.pushHead(v);
+    const size = bulkBytes(v.length);
+    if (h !== null && h.fits(size)) h.pushHead(v, size);
     else {
       this.linkBefore(h, new StringChunk([v]));
       if (h !== null && h !== this.tail) h.trim();
@@ -75,7 +77,8 @@ export class QuickList {
 
   pushTail(v: string): void {
     const t = this.tail;
-    if (t !== null && t.fits(v)) t.pushTail(v);
+    const size = bulkBytes(v.length);
+    if (t !== null && t.fits(size)) t.pushTail(v, size);
     else {
       this.linkAfter(t, new StringChunk([v]));
       if (t !== null && t !== this.head) t.trim();
@@ -121,7 +124,7 @@ export class QuickList {
     if (index >= this.length) return this.pushTail(v);
     const p = this.locate(index)!;
     let { chunk, offset } = p;
-    if (!chunk.fits(v) && chunk.count > 1) {
+    if (!chunk.fits(bulkBytes(v.length)) && chunk.count > 1) {
       const half = chunk.count >> 1;
       this.linkAfter(chunk, chunk.splitAt(half));
       if (offset > half) {
