@@ -18,6 +18,12 @@ const SWEEP_WAIT_MS = 200;
 const CREDIT_SLOT_MS = 10;
 /** Slots kept at most; past it the two oldest merge (the next measurement drops them together anyway). */
 const MAX_CREDIT_SLOTS = 1024;
+/**
+ * How long bytes() reuses its live part (off-heap buffers, large objects):
+ * reading V8's statistics costs ~0.9 us, and maxmemory asks before every
+ * command; a command's own allocations show at the next check either way.
+ */
+const LIVE_REUSE_MS = 1;
 
 /**
  * Memory in use as maxmemory and INFO used_memory count it, kept stable from
@@ -46,6 +52,9 @@ export class HeapGauge {
   /** Major GCs this gauge forced whose observer entries are still to come (already measured). */
   private forcedPending = 0;
   private gc: (() => void) | null | undefined;
+  /** bytes()'s live part and when it was read (performance.now() ms). */
+  private liveBytes = 0;
+  private liveAtMs = -Infinity;
 
   constructor() {
     this.remeasure();
@@ -65,7 +74,12 @@ export class HeapGauge {
   }
 
   bytes(): number {
-    return Math.round(Math.max(0, this.stableBytes - this.releasedBytes) + getHeapStatistics().external_memory + spaceBytes((name) => LARGE.has(name)));
+    const now = performance.now();
+    if (now - this.liveAtMs >= LIVE_REUSE_MS) {
+      this.liveBytes = getHeapStatistics().external_memory + spaceBytes((name) => LARGE.has(name));
+      this.liveAtMs = now;
+    }
+    return Math.round(Math.max(0, this.stableBytes - this.releasedBytes) + this.liveBytes);
   }
 
   /** The heap outside the young generation as it is now: writes since the last major GC count, and so does their garbage. */
@@ -105,6 +119,7 @@ export class HeapGauge {
   /** Measures the old generation after a major GC that started at gcStartMs: credits from before then are in the figure now. */
   private remeasure(gcStartMs = Infinity): void {
     this.stableBytes = spaceBytes((name) => !TRANSIENT_OR_LARGE.has(name));
+    this.liveAtMs = -Infinity;
     let dropped = 0;
     while (dropped < this.creditTimes.length && this.creditTimes[dropped]! < gcStartMs) dropped++;
     this.creditTimes.splice(0, dropped);
