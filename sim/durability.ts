@@ -3,11 +3,15 @@ import type { Life, SimCluster } from './cluster.js';
 import type { DiskPlan, NetworkDisruption, Scheduler, SimNetwork } from './runtime/index.js';
 import type { SeededRandom } from '../src/runtime/random.js';
 import type { MayLose } from './workload.js';
+import { HOLD_MS } from '../src/persistence/held-records.js';
 
 /**
  * The durability promise of each appendfsync mode, as the checkers apply it
  * to a write acknowledged by life L at virtual time t:
- * - L never crashed, or only its process did (the OS kept every write): it must survive;
+ * - L never crashed: it must survive;
+ * - only L's process crashed (the OS kept every write): it must survive, except
+ *   under everysec and no if t is within HOLD_MS of the crash (records are
+ *   held that long before their append, src/persistence/held-records.ts);
  * - L's machine crashed (unsynced bytes lost or torn):
  *   - always: it must survive (fsynced before the reply);
  *   - everysec: it must survive if t is more than EVERYSEC_WINDOW_MS before the crash;
@@ -25,7 +29,7 @@ export function mayLose(cluster: SimCluster, plan: DiskPlan | null): MayLose {
       if (l.crash === undefined) return true;
       // Without persistence (no plan) a crashed life comes back empty.
       if (plan === null) return true;
-      if (l.crash.kind === 'process') return false;
+      if (l.crash.kind === 'process') return plan.appendfsync !== 'always' && atMs > l.crash.atMs - HOLD_MS;
       if (plan.appendfsync === 'always') return false;
       if (plan.appendfsync === 'everysec') return atMs > l.crash.atMs - EVERYSEC_WINDOW_MS;
       return true;

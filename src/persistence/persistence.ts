@@ -7,6 +7,7 @@ import { applyAndLog, readRdbFile, type RdbContents } from './rdb-import.js';
 import { formatManifest, joinPath, manifestNames, parseManifest, readLog, readSnapshot, type Manifest } from './files.js';
 import { applyRecord, RecordBuilder, type LoadCounts } from './key-states.js';
 import { TouchedKeys } from './touched-keys.js';
+import { HeldRecords, HOLD_MS } from './held-records.js';
 import { PersistenceError } from './record.js';
 
 /** Keys a background snapshot visits per event-loop turn: small enough that clients barely notice. */
@@ -81,6 +82,9 @@ export class Persistence {
   private unsynced = false;
   /** Records a failed append could not write (retried first by the next write or cron tick) and why it failed. */
   private unwritten: Buffer | null = null;
+  /** Committed records waiting for their append (everysec, no) and the timer that appends them. */
+  private readonly held = new HeldRecords();
+  private holdTimer: TimerHandle | null = null;
   private writeError: string | null = null;
   /** Why the last fsync of the log failed; cleared only by an fsync that succeeds. */
   private fsyncError: string | null = null;
@@ -139,7 +143,7 @@ export class Persistence {
   private touched(db: Database, key: string): void {
     if (!this.collecting) return;
     if (key === '') this.pendingDbs.add(db);
-    else this.pending.add(db, key);
+    else if (!this.commitBuilder().addNow(db, key)) this.pending.add(db, key);
     this.hasPending = true;
     // A write outside a client batch (expiry, a replication merge) is committed on the next turn.
     if (!this.commitArmed) {
@@ -178,40 +182,69 @@ export class Persistence {
     // Every write applied so far is in this commit.
     const hlc = this.hlcLast();
     const b = this.commitBuilder();
+    // What was recorded at the writes (RecordBuilder.addNow) is kept apart while the listed keys are added.
+    const early = this.pending.size > 0 || this.pendingDbs.size > 0 ? copyOf(b.take()) : null;
     try {
       // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
+      // The reset comes with every key the database holds now, so records made at the writes before it are superseded.
       for (const db of this.pendingDbs) b.addDatabase(db);
       this.pending.forEach((db, key) => b.add(db, key));
     } catch (err) {
-      // Half a commit must not ride along with the next one (the keys stay pending for it).
+      // Half a commit must not ride along with the next one (the listed keys stay pending for it).
       this.builder = null;
+      if (early !== null) this.write(early, hlc);
       throw err;
     }
     this.pendingDbs.clear();
     this.pending.clear();
     this.hasPending = false;
-    const records = b.take();
+    const late = b.take();
+    const records = early === null ? late : late === null ? early : Buffer.concat([early, late]);
     if (records !== null) this.write(records, hlc);
   }
 
   /** The builder commits reuse (its buffer stays warm); a new one when replication started or stopped. */
   private commitBuilder(): RecordBuilder {
     const crdt = this.crdt;
-    if (this.builder === null || this.builder.crdt !== crdt) this.builder = new RecordBuilder(crdt);
+    if (this.builder !== null && this.builder.crdt === crdt) return this.builder;
+    // Replication started or stopped: records the old builder made at their writes still go out.
+    const left = this.builder?.take() ?? null;
+    this.builder = new RecordBuilder(crdt);
+    if (left !== null) this.write(left, this.hlcLast());
     return this.builder;
   }
 
-  /** hlc: the newest write the data holds (0: nothing new, a retry of held records). */
+  /**
+   * hlc: the newest write the data holds (0: nothing new, a retry of held
+   * records). Under everysec and no the records are held a moment
+   * (held-records.ts); under always they are appended now, after any held.
+   */
   private write(data: Buffer, hlc: number): void {
     if (data.length > 0) this.feedJob(data);
-    const aof = this.aof;
-    if (aof === null) return;
+    if (this.aof === null) return;
+    if (data.length > 0 && this.server.config.get('appendfsync') !== 'always') {
+      if (this.held.add(data, hlc)) this.appendPending();
+      else if (this.holdTimer === null) this.holdTimer = this.server.runtime.timer.setTimeout(this.appendHeldLater, HOLD_MS);
+      return;
+    }
+    const newest = Math.max(hlc, this.held.hlc);
+    this.append(this.held.takeWith(data), newest);
+  }
+
+  private readonly appendHeldLater = (): void => {
+    this.holdTimer = null;
+    this.appendPending();
+  };
+
+  /** Appends data to the log, after what a failed append left; under always fsyncs it, and throws when it fails. */
+  private append(data: Buffer, hlc: number): void {
+    const aof = this.aof!;
     // Records a failed append left behind go first: dropping them would leave a hole in the log.
     const out = this.unwritten === null ? data : Buffer.concat([this.unwritten, data]);
     if (out.length === 0) return;
     if (this.logTorn) {
       // Appending after a torn record would make the log unloadable: hold everything for the new log.
-      this.unwritten = out;
+      this.unwritten = Buffer.from(out);
       return;
     }
     const goodIncrBytes = aof.bytes - aof.baseBytes;
@@ -224,7 +257,8 @@ export class Persistence {
       this.unwritten = null;
       this.writeError = null;
     } catch (err) {
-      this.unwritten = out;
+      // A copy: out may be a view of a buffer that is written again (RecordBuilder.take).
+      this.unwritten = Buffer.from(out);
       this.writeError = (err as Error).message;
       this.server.log.error({ err }, 'Error writing to the AOF file');
       this.cutFailedAppend(aof, goodIncrBytes);
@@ -332,8 +366,8 @@ export class Persistence {
     if (this.tick !== null) this.server.runtime.timer.clearInterval(this.tick);
     this.tick = null;
     this.commit();
-    // Records a failed append still holds get a last try; the node stops either way.
-    this.retryUnwritten();
+    // Held records, and those a failed append kept, get a last try; the node stops either way.
+    this.appendPending();
     if (this.unwritten !== null) this.server.log.error({ bytes: this.unwritten.length }, 'AOF records could not be written before shutdown');
     if (this.aof !== null) this.disk.fsync(this.aof.handle);
   }
@@ -545,6 +579,7 @@ export class Persistence {
   private closeAof(): void {
     const aof = this.aof;
     if (aof === null) return;
+    this.appendPending();
     this.aof = null;
     this.forgetLogErrors();
     try {
@@ -558,6 +593,9 @@ export class Persistence {
   /** A new log (or none): what a failed append held and why the old one failed no longer apply. */
   private forgetLogErrors(): void {
     this.unwritten = null;
+    this.held.clear();
+    if (this.holdTimer !== null) this.server.runtime.timer.clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     this.writeError = null;
     this.fsyncError = null;
     this.fsyncFailedSinceBase = false;
@@ -597,7 +635,7 @@ export class Persistence {
     const aof = this.aof;
     if (aof === null || this.unwritten !== null) return;
     if (!this.unsynced) {
-      if (!this.hasPending && !this.fsyncFailedSinceBase) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
+      if (!this.hasPending && this.held.bytes === 0 && !this.fsyncFailedSinceBase) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
       return;
     }
     const mode = this.server.config.get('appendfsync');
@@ -616,9 +654,14 @@ export class Persistence {
     }
   }
 
-  /** Gives records a failed append holds another try; never throws (under always write() does). */
-  private retryUnwritten(): void {
-    if (this.unwritten === null) return;
+  /**
+   * Appends the held records after those a failed append kept (which get
+   * another try); never throws (under always write() does).
+   */
+  private appendPending(): void {
+    if (this.holdTimer !== null) this.server.runtime.timer.clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.unwritten === null && this.held.bytes === 0) return;
     try {
       this.write(EMPTY, 0);
     } catch {
@@ -632,7 +675,7 @@ export class Persistence {
     const now = this.server.now();
     // The everysec window is measured on the monotonic clock: a wall-clock jump must not stretch it.
     const mono = this.server.runtime.clock.monotonicMs();
-    this.retryUnwritten();
+    this.appendPending();
     this.syncForDurability(mono);
     if (this.job !== null) return;
     // A rewrite that must lay down a fresh base is tried until one succeeds, as a failed save is.
@@ -705,7 +748,11 @@ export class Persistence {
       ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', this.writeError === null && this.fsyncError === null ? 'ok' : 'err'],
       ['aof_last_cow_size', 0], ['module_fork_in_progress', 0], ['module_fork_last_cow_size', 0],
       ...(aof === null ? [] : ([['aof_current_size', aof.bytes], ['aof_base_size', aof.baseBytes], ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
-        ['aof_buffer_length', 0], ['aof_pending_bio_fsync', 0], ['aof_delayed_fsync', 0]] as [string, number][])),
+        ['aof_buffer_length', this.held.bytes], ['aof_pending_bio_fsync', 0], ['aof_delayed_fsync', 0]] as [string, number][])),
     ];
   }
+}
+
+function copyOf(view: Buffer | null): Buffer | null {
+  return view === null ? null : Buffer.from(view);
 }

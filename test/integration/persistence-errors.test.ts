@@ -47,8 +47,9 @@ describe('AOF write errors', () => {
     const { server, client } = await start(failing);
     await client.set('before', '1');
     failing.on = true;
-    // The write whose append fails was already answered (everysec, as Redis); the next ones are refused.
+    // The write is answered before its append fails (everysec holds records up to HOLD_MS); once it failed, writes are refused.
     await client.set('during', '2');
+    await eventually('append failed', async () => ((await client.info('persistence')).includes('aof_last_write_status:err') ? null : 'not yet'));
     await expect(client.set('refused', '3')).rejects.toThrow('MISCONF Errors writing to the AOF file: No space left on device');
     expect(await client.get('before')).toBe('1');
     expect(await client.info('persistence')).toContain('aof_last_write_status:err');
