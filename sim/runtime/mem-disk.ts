@@ -94,6 +94,16 @@ export class MemDisk implements Disk {
     inode.synced = inode.size;
     inode.unsyncedEnds = [];
   }
+  /** Synchronous here: done runs before this returns (deterministic; a crash cannot fall inside it). */
+  fsyncInBackground(handle: number, done: (err: Error | null) => void): void {
+    let error: Error | null = null;
+    try {
+      this.fsync(handle);
+    } catch (err) {
+      error = err as Error;
+    }
+    done(error);
+  }
   close(handle: number): void {
     this.handleOf(handle);
     this.handles.delete(handle);

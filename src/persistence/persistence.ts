@@ -85,6 +85,8 @@ export class Persistence {
   /** Committed records waiting for their append (everysec, no) and the timer that appends them. */
   private readonly held = new HeldRecords();
   private holdTimer: TimerHandle | null = null;
+  /** The cron's fsync running off the serving thread (Disk.fsyncInBackground), or null; closeAfter: its handle closes when it ends. */
+  private backgroundSync: { handle: number; closeAfter: boolean } | null = null;
   private writeError: string | null = null;
   /** Why the last fsync of the log failed; cleared only by an fsync that succeeds. */
   private fsyncError: string | null = null;
@@ -562,7 +564,7 @@ export class Persistence {
     if (!this.server.config.bool('appendonly')) this.closeAof();
     this.collecting = this.aof !== null || this.job !== null;
     if (old === null) return;
-    this.disk.close(old.handle);
+    this.closeHandle(old.handle);
     this.disk.unlink(joinPath(this.aofDir, old.manifest.base));
     this.disk.unlink(joinPath(this.aofDir, old.manifest.incr));
   }
@@ -592,7 +594,7 @@ export class Persistence {
     } catch (err) {
       this.server.log.error({ err }, 'Error syncing the AOF file before closing it');
     }
-    this.disk.close(aof.handle);
+    this.closeHandle(aof.handle);
   }
 
   /** A new log (or none): what a failed append held and why the old one failed no longer apply. */
@@ -638,7 +640,8 @@ export class Persistence {
    */
   private syncForDurability(mono: number): void {
     const aof = this.aof;
-    if (aof === null || this.unwritten !== null) return;
+    // One background fsync at a time (Redis postpones its next one the same way).
+    if (aof === null || this.unwritten !== null || this.backgroundSync !== null) return;
     if (!this.unsynced) {
       if (!this.hasPending && this.held.bytes === 0 && !this.fsyncFailedSinceBase) this.aofDurableHlc = Math.max(this.aofDurableHlc, this.hlcLast());
       return;
@@ -647,15 +650,44 @@ export class Persistence {
     const periodMs = mode === 'everysec' ? 1000 : mode === 'no' ? DURABILITY_SYNC_MS : 0;
     if (periodMs === 0 || mono - this.lastFsyncMs < periodMs) return;
     this.lastFsyncMs = mono;
-    try {
-      this.synced(aof);
-      // The durability point now waits for a fresh base (fsyncFailedSinceBase): the cron gets one.
-      this.fsyncError = null;
-    } catch (err) {
+    // Off the serving thread, as Redis's bio thread: an fsync under a write load blocked it ~10 ms a second.
+    const sync = { handle: aof.handle, closeAfter: false };
+    const upTo = this.writtenHlc;
+    this.unsynced = false;
+    this.backgroundSync = sync;
+    this.disk.fsyncInBackground(aof.handle, (err) => this.backgroundSynced(sync, upTo, err));
+  }
+
+  /** The cron's background fsync ended: what was written before it started is durable, or writes are refused. */
+  private backgroundSynced(sync: { handle: number; closeAfter: boolean }, upTo: number, err: Error | null): void {
+    if (this.backgroundSync === sync) this.backgroundSync = null;
+    if (sync.closeAfter) this.closeQuietly(sync.handle);
+    // The log was switched or closed meanwhile: its successor's durability does not rest on this fsync.
+    if (this.aof === null || this.aof.handle !== sync.handle) return;
+    if (err !== null) {
       // As Redis's failed background fsync: writes are refused (-MISCONF) until a later fsync succeeds.
-      this.fsyncError = (err as Error).message;
+      this.fsyncError = err.message;
       this.fsyncFailedSinceBase = true;
+      this.unsynced = true;
       this.server.log.error({ err }, 'Error syncing the AOF file');
+      return;
+    }
+    // The durability point now waits for a fresh base (fsyncFailedSinceBase): the cron gets one.
+    this.fsyncError = null;
+    if (!this.fsyncFailedSinceBase) this.aofDurableHlc = Math.max(this.aofDurableHlc, upTo);
+  }
+
+  /** Closes a log handle, after the background fsync on it if one runs. */
+  private closeHandle(handle: number): void {
+    if (this.backgroundSync?.handle === handle) this.backgroundSync.closeAfter = true;
+    else this.disk.close(handle);
+  }
+
+  private closeQuietly(handle: number): void {
+    try {
+      this.disk.close(handle);
+    } catch (err) {
+      this.server.log.error({ err }, 'Error closing the AOF file');
     }
   }
 

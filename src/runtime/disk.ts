@@ -11,6 +11,13 @@ export interface Disk {
   openAppend(file: string): number;
   append(handle: number, data: Buffer): void;
   fsync(handle: number): void;
+  /**
+   * fsync off the serving thread (Redis's bio thread for appendfsync
+   * everysec): done runs once the data is durable, or with the error. It
+   * may run before this returns (a simulated disk). The handle must stay
+   * open until done ran.
+   */
+  fsyncInBackground(handle: number, done: (err: Error | null) => void): void;
   close(handle: number): void;
   rename(from: string, to: string): void;
   unlink(file: string): void;
@@ -52,6 +59,10 @@ export class RealDisk implements Disk {
   }
   fsync(handle: number): void {
     fs.fsyncSync(handle);
+  }
+  fsyncInBackground(handle: number, done: (err: Error | null) => void): void {
+    // libuv's thread pool: the event loop goes on serving meanwhile.
+    fs.fsync(handle, (err) => done(err));
   }
   close(handle: number): void {
     fs.closeSync(handle);

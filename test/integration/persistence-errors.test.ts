@@ -35,6 +35,11 @@ async function start(failing: { on: boolean; fsync?: boolean }) {
     if (failing.fsync === true) throw new Error('Input/output error');
     fsync(handle);
   };
+  const fsyncInBackground = disk.fsyncInBackground.bind(disk);
+  disk.fsyncInBackground = (handle, done) => {
+    if (failing.fsync === true) return done(new Error('Input/output error'));
+    fsyncInBackground(handle, done);
+  };
   const config = configFrom([['port', '0'], ['bind', '127.0.0.1'], ['dir', dir], ['appendonly', 'yes'], ['appendfsync', 'everysec']]);
   const server = createNode({ runtime, config, log: silentLogger() });
   await startNode(server);
