@@ -1,5 +1,5 @@
 import { formatDouble } from './format.js';
-import { writeBulkText, writeLength } from './resp-bytes.js';
+import { writeBulkText, writeLength, writeText } from './resp-bytes.js';
 
 /**
  * Accumulates replies for one connection in RESP2 or RESP3 and hands them to
@@ -102,7 +102,7 @@ export class ReplyWriter {
   /** Raw protocol text (latin1). */
   raw(s: string): void {
     this.ensure(s.length);
-    this.pos += this.buf.latin1Write(s, this.pos);
+    this.pos = writeText(this.buf, this.pos, s);
   }
 
   /**

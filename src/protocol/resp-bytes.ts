@@ -10,6 +10,15 @@
  */
 const SHORT_COPY_BYTES = 14;
 
+/** Writes latin1 text at p (the caller made room); returns the position after it. */
+export function writeText(buf: Buffer, p: number, s: string): number {
+  const len = s.length;
+  // Short text in JavaScript: a native write call costs more than the copy.
+  if (len > SHORT_COPY_BYTES) return p + buf.latin1Write(s, p, len);
+  for (let i = 0; i < len; i++) buf[p++] = s.charCodeAt(i);
+  return p;
+}
+
 /** Number of decimal digits of a non-negative safe integer. */
 export function decimalDigits(n: number): number {
   // Comparisons first: list chunks ask for every element pushed or popped.
@@ -47,9 +56,7 @@ export function writeBulkText(buf: Buffer, p: number, value: string): number {
   p = writeLength(buf, p, len);
   buf[p++] = 13;
   buf[p++] = 10;
-  // Short values are copied in JavaScript: a native write call costs more than the copy.
-  if (len <= SHORT_COPY_BYTES) for (let i = 0; i < len; i++) buf[p++] = value.charCodeAt(i);
-  else p += buf.latin1Write(value, p, len);
+  p = writeText(buf, p, value);
   buf[p++] = 13;
   buf[p++] = 10;
   return p;

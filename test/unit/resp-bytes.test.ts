@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bulkBytes, decimalDigits, writeBulkText, writeLength } from '../../src/protocol/resp-bytes.js';
+import { bulkBytes, decimalDigits, writeBulkText, writeLength, writeText } from '../../src/protocol/resp-bytes.js';
 
 /** Every power of ten up to 1e15 and its neighbours, 0..1000, and the largest safe integer. */
 function boundaries(): number[] {
@@ -26,6 +26,16 @@ describe('RESP bytes', () => {
       const end = writeBulkText(buf, 2, text);
       expect(end - 2).toBe(bulkBytes(text.length));
       expect(buf.latin1Slice(2, end)).toBe(`$${text.length}\r\n${text}\r\n`);
+    }
+  });
+
+  it('writeText writes latin1 text byte for byte on both sides of the short-copy bound, as latin1Write does', () => {
+    for (const text of ['', '$-1\r\n', '\xe9\xff\x00\x80', '\u263a\u0100', 'q'.repeat(14), 'r'.repeat(15), '\u263a wide chars keep their low byte', 's'.repeat(500)]) {
+      const buf = Buffer.alloc(text.length + 4);
+      const expected = Buffer.alloc(text.length + 4);
+      expect(writeText(buf, 1, text)).toBe(1 + text.length);
+      expected.latin1Write(text, 1);
+      expect(buf.equals(expected)).toBe(true);
     }
   });
 });
