@@ -785,7 +785,7 @@ export class Persistence {
       ['aof_rewrites', i.aofRewrites], ['aof_rewrites_consecutive_failures', 0], ['aof_last_write_status', this.writeError === null && this.fsyncError === null ? 'ok' : 'err'],
       ['aof_last_cow_size', 0], ['module_fork_in_progress', 0], ['module_fork_last_cow_size', 0],
       ...(aof === null ? [] : ([['aof_current_size', aof.bytes], ['aof_base_size', aof.baseBytes], ['aof_pending_rewrite', this.rewriteScheduled ? 1 : 0],
-        ['aof_buffer_length', this.held.bytes], ['aof_pending_bio_fsync', 0], ['aof_delayed_fsync', 0]] as [string, number][])),
+        ['aof_buffer_length', this.held.bytes], ['aof_pending_bio_fsync', this.backgroundSync === null ? 0 : 1], ['aof_delayed_fsync', 0]] as [string, number][])),
     ];
   }
 }
