@@ -313,17 +313,21 @@ export class OrderTree {
 
   /** Removes node, located by its (score, key) (not yet changed); false if absent. */
   remove(node: ZNode): boolean {
-    this.locateExact(node.score, node.key);
-    if (this.leaf.items[this.leafIdx] !== node) {
-      // The descent ends past the last member of a leaf when node opens the
-      // next one; seeking its rank always lands on it.
-      const rank = this.locatedRank();
-      if (rank >= this.len) return false;
-      this.seek(rank);
-      if (this.leaf.items[this.leafIdx] !== node) return false;
-    }
+    if (!this.locateNode(node)) return false;
     this.removeHere();
     return true;
+  }
+
+  /** Leaves the path and position at node, located by its current (score, key); false if absent. */
+  private locateNode(node: ZNode): boolean {
+    this.locateExact(node.score, node.key);
+    if (this.leaf.items[this.leafIdx] === node) return true;
+    // The descent ends past the last member of a leaf when node opens the
+    // next one; seeking its rank always lands on it.
+    const rank = this.locatedRank();
+    if (rank >= this.len) return false;
+    this.seek(rank);
+    return this.leaf.items[this.leafIdx] === node;
   }
 
   /**
@@ -333,15 +337,9 @@ export class OrderTree {
    * Otherwise node moves: removed where the descent found it, then inserted.
    */
   updateScore(node: ZNode, score: number): void {
-    this.locateExact(node.score, node.key);
+    if (!this.locateNode(node)) throw new Error('OrderTree.updateScore: the member is not in the tree');
     const { items, scores } = this.leaf;
     const i = this.leafIdx;
-    if (items[i] !== node) {
-      this.remove(node);
-      node.score = score;
-      this.insert(node);
-      return;
-    }
     // Not the leaf's first member: the inner nodes above keep that one's score.
     if (i > 0 && i + 1 < items.length && staysBetween(this.leaf, i, score, node.key)) {
       scores[i] = score;
