@@ -5,7 +5,7 @@ import { applyState, invalidState, liveState, stateOf } from '../replication/sta
 import { decodeStates, encodeStates, type WireStates } from '../replication/wire.js';
 import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
-import type { Entry, TypeName } from '../store/entry.js';
+import type { Bytes, Entry, TypeName } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { encodeRecord, PersistenceError, PlainRecordWriter } from './record.js';
 
@@ -55,7 +55,7 @@ export class RecordBuilder {
   addNow(db: Database, key: string): boolean {
     if (this.crdt !== null) return false;
     const e = db.entryAt(key);
-    if (e !== undefined && (e.type !== 'string' || stringBytes(e.value) > NOW_MAX_BYTES)) return false;
+    if (e !== undefined && (e.type !== 'string' || (e.value as Bytes).length > NOW_MAX_BYTES)) return false;
     this.addPlain(db, key, e);
     return true;
   }
@@ -112,10 +112,6 @@ export class RecordBuilder {
     if (plain !== null) this.out.push(plain);
     if (this.items.length > 0) this.out.push(encodeRecord({ w: encodeStates(this.items.splice(0)) }));
   }
-}
-
-function stringBytes(v: unknown): number {
-  return typeof v === 'string' ? v.length : (v as Buffer).length;
 }
 
 function dumpOf(type: TypeName, value: unknown): Buffer {

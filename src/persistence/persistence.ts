@@ -59,6 +59,12 @@ interface Job {
   startedMs: number;
 }
 
+/** An fsync of the log running off the serving thread; closeAfter: its handle closes when it ends (closeHandle). */
+interface BackgroundSync {
+  handle: number;
+  closeAfter: boolean;
+}
+
 /**
  * The node's durability: a log of key states (not commands) and snapshots.
  * Every write reaches touched() (Server.observeWrites); before the replies
@@ -85,8 +91,8 @@ export class Persistence {
   /** Committed records waiting for their append (everysec, no) and the timer that appends them. */
   private readonly held = new HeldRecords();
   private holdTimer: TimerHandle | null = null;
-  /** The cron's fsync running off the serving thread (Disk.fsyncInBackground), or null; closeAfter: its handle closes when it ends. */
-  private backgroundSync: { handle: number; closeAfter: boolean } | null = null;
+  /** The cron's fsync running off the serving thread (Disk.fsyncInBackground), or null. */
+  private backgroundSync: BackgroundSync | null = null;
   private writeError: string | null = null;
   /** Why the last fsync of the log failed; cleared only by an fsync that succeeds. */
   private fsyncError: string | null = null;
@@ -184,24 +190,23 @@ export class Persistence {
     // Every write applied so far is in this commit.
     const hlc = this.hlcLast();
     const b = this.commitBuilder();
-    // What was recorded at the writes (RecordBuilder.addNow) is kept apart while the listed keys are added.
-    const early = this.pending.size > 0 || this.pendingDbs.size > 0 ? copyOf(b.take()) : null;
     try {
       // Whole-database events first: a key written after a FLUSHDB in the same batch must follow its reset.
       // The reset comes with every key the database holds now, so records made at the writes before it are superseded.
       for (const db of this.pendingDbs) b.addDatabase(db);
       this.pending.forEach((db, key) => b.add(db, key));
     } catch (err) {
-      // Half a commit must not ride along with the next one (the listed keys stay pending for it).
-      this.builder = null;
-      if (early !== null) this.write(early, hlc);
+      // A key's record is written only once its value encoded, so what the
+      // builder holds is whole records: they go out (those made at the
+      // writes among them), and the listed keys stay pending for the next commit.
+      const made = b.take();
+      if (made !== null) this.write(made, hlc);
       throw err;
     }
     this.pendingDbs.clear();
     this.pending.clear();
     this.hasPending = false;
-    const late = b.take();
-    const records = early === null ? late : late === null ? early : Buffer.concat([early, late]);
+    const records = b.take();
     if (records !== null) this.write(records, hlc);
   }
 
@@ -651,7 +656,7 @@ export class Persistence {
     if (periodMs === 0 || mono - this.lastFsyncMs < periodMs) return;
     this.lastFsyncMs = mono;
     // Off the serving thread, as Redis's bio thread: an fsync under a write load blocked it ~10 ms a second.
-    const sync = { handle: aof.handle, closeAfter: false };
+    const sync: BackgroundSync = { handle: aof.handle, closeAfter: false };
     const upTo = this.writtenHlc;
     this.unsynced = false;
     this.backgroundSync = sync;
@@ -659,7 +664,7 @@ export class Persistence {
   }
 
   /** The cron's background fsync ended: what was written before it started is durable, or writes are refused. */
-  private backgroundSynced(sync: { handle: number; closeAfter: boolean }, upTo: number, err: Error | null): void {
+  private backgroundSynced(sync: BackgroundSync, upTo: number, err: Error | null): void {
     if (this.backgroundSync === sync) this.backgroundSync = null;
     if (sync.closeAfter) this.closeQuietly(sync.handle);
     // The log was switched or closed meanwhile: its successor's durability does not rest on this fsync.
@@ -788,8 +793,4 @@ export class Persistence {
         ['aof_buffer_length', this.held.bytes], ['aof_pending_bio_fsync', this.backgroundSync === null ? 0 : 1], ['aof_delayed_fsync', 0]] as [string, number][])),
     ];
   }
-}
-
-function copyOf(view: Buffer | null): Buffer | null {
-  return view === null ? null : Buffer.from(view);
 }

@@ -158,13 +158,8 @@ export class PlainRecordWriter {
 
   /** Every record written since the last take(), as one buffer of its own (null: none). */
   take(): Buffer | null {
-    this.close();
-    if (this.at === 0) return null;
-    const out = Buffer.allocUnsafe(this.at);
-    this.buf.copy(out, 0, 0, this.at);
-    this.at = 0;
-    if (this.buf.length > WRITER_KEEP_BYTES) this.buf = Buffer.allocUnsafe(WRITER_KEEP_BYTES);
-    return out;
+    const view = this.takeView();
+    return view === null ? null : Buffer.from(view);
   }
 
   private open(): void {
