@@ -660,7 +660,12 @@ export class Persistence {
     const upTo = this.writtenHlc;
     this.unsynced = false;
     this.backgroundSync = sync;
-    this.disk.fsyncInBackground(aof.handle, (err) => this.backgroundSynced(sync, upTo, err));
+    try {
+      this.disk.fsyncInBackground(aof.handle, (err) => this.backgroundSynced(sync, upTo, err));
+    } catch (err) {
+      // Refused before it started: as a failed fsync, or no fsync would ever run again.
+      this.backgroundSynced(sync, upTo, err as Error);
+    }
   }
 
   /** The cron's background fsync ended: what was written before it started is durable, or writes are refused. */
