@@ -57,6 +57,10 @@ export const enum ParseStatus {
 const SKIPPED = ParseStatus.Skipped;
 const INT_MAX = 2147483647;
 
+/** A client's spare input buffer starts this big and grows to at most SPARE_MAX_BYTES; larger rests are copied apart. */
+const SPARE_MIN_BYTES = 256;
+const SPARE_MAX_BYTES = 16 * 1024;
+
 export class RequestParser {
   /** Unparsed bytes (the tail of the last chunk(s)). */
   private buf: Buffer = EMPTY;
@@ -84,6 +88,12 @@ export class RequestParser {
 
   /** True while `buf` is the caller's chunk, which may be reused after the read callback. */
   private borrowed = false;
+  /**
+   * Where own() keeps a borrowed chunk's unparsed rest, reused from read to
+   * read: a client whose input waits for the end of the I/O round (every
+   * request at pipeline depth 1) then costs a copy and no allocation.
+   */
+  private spare: Buffer = EMPTY;
 
   /**
    * Adds received bytes. The chunk is only borrowed: call own() before the
@@ -114,7 +124,15 @@ export class RequestParser {
       this.pos = 0;
       return;
     }
-    this.buf = Buffer.from(this.buf.subarray(this.pos));
+    const rest = this.buf.length - this.pos;
+    if (rest > SPARE_MAX_BYTES) {
+      this.buf = Buffer.from(this.buf.subarray(this.pos));
+    } else {
+      // buf is the borrowed chunk, never spare itself: spare's old bytes were consumed before this chunk came in.
+      if (this.spare.length < rest) this.spare = Buffer.allocUnsafeSlow(Math.max(rest, SPARE_MIN_BYTES));
+      this.buf.copy(this.spare, 0, this.pos);
+      this.buf = this.spare.subarray(0, rest);
+    }
     this.pos = 0;
   }
 

@@ -263,6 +263,35 @@ describe('RequestParser: valid command streams in arbitrary chunks', () => {
     );
   });
 
+  it('gives the same commands when input is owned before it is parsed (a read deferred to the end of the I/O round)', () => {
+    // Server.inputLater: the chunk is owned at once and parsed after later
+    // reads have overwritten the shared buffer, sometimes before and
+    // sometimes after the parser's spare buffer has been reused.
+    fc.assert(
+      fc.property(stream, chunking, fc.array(fc.boolean(), { minLength: 1 }), ({ wire, expected }, how, defer) => {
+        const parser = newParser();
+        const scratch = Buffer.alloc(wire.length + 1);
+        const commands: string[][] = [];
+        let i = 0;
+        for (const piece of chunk(wire, how)) {
+          piece.copy(scratch);
+          parser.feed(scratch.subarray(0, piece.length));
+          if (defer[i++ % defer.length]!) {
+            parser.own();
+            scratch.fill(0x21);
+            while (parser.next() === ParseStatus.Command) commands.push([...parser.command]);
+          } else {
+            while (parser.next() === ParseStatus.Command) commands.push([...parser.command]);
+            parser.own();
+            scratch.fill(0x21);
+          }
+        }
+        expect(commands).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('parses byte-by-byte feeding of small streams', () => {
     fc.assert(
       fc.property(
