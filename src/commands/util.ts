@@ -61,9 +61,31 @@ function isIntegerText(s: string): boolean {
 const FLOAT_RE = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 const INF_RE = /^[+-]?inf(?:inity)?$/i;
 
+/**
+ * s as a number when it is an optionally signed run of at most 15 digits
+ * (leading zeros allowed, as strtod reads them), else null. Such a value is
+ * exact in a double, so summing digits equals Number(s); it skips the
+ * regular expression and the string-to-number conversion for the usual
+ * integer scores.
+ */
+function smallInteger(s: string): number | null {
+  const n = s.length;
+  let i = s.charCodeAt(0) === 45 || s.charCodeAt(0) === 43 ? 1 : 0;
+  if (i === n || n - i > 15) return null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
 /** Redis's string2d / strtod: decimal floats and inf/-inf; no spaces, no NaN. Null if invalid. */
 export function parseDouble(s: string): number | null {
   if (s.length === 0 || s.length > 5000) return null;
+  const whole = smallInteger(s);
+  if (whole !== null) return whole;
   if (FLOAT_RE.test(s)) return Number(s);
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
   return null;
