@@ -23,6 +23,13 @@ export class ReplyWriter {
   resp: 2 | 3 = 2;
   private buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private pos = 0;
+  /**
+   * The last view of buf that sendTo() handed the socket, reused while buf
+   * stays and the reply size repeats (a client running one command over
+   * and over): a view per reply was an allocation per request. Null after
+   * buf is replaced.
+   */
+  private sentView: Buffer | null = null;
   /** Filled chunks and passed-through large values, in order, before buf. */
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
@@ -66,7 +73,7 @@ export class ReplyWriter {
       const n = this.pos;
       if (n === 0) return 0;
       this.pos = 0;
-      this.afterSend(socket.writeBorrowed(this.buf.subarray(0, n)));
+      this.afterSend(socket.writeBorrowed(this.viewOf(n)));
       return n;
     }
     const chunks = this.chunks;
@@ -81,7 +88,19 @@ export class ReplyWriter {
 
   /** Keeps the buffer for the next replies unless the socket still holds it or it grew past a chunk. */
   private afterSend(released: boolean): void {
-    if (!released || this.buf.length !== CHUNK_BYTES) this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    if (!released || this.buf.length !== CHUNK_BYTES) this.replaceBuffer(CHUNK_BYTES);
+  }
+
+  /** buf's first n bytes. */
+  private viewOf(n: number): Buffer {
+    const v = this.sentView;
+    if (v !== null && v.length === n) return v;
+    return (this.sentView = this.buf.subarray(0, n));
+  }
+
+  private replaceBuffer(bytes: number): void {
+    this.buf = Buffer.allocUnsafe(bytes);
+    this.sentView = null;
   }
 
   /** Sets the current chunk aside (without copying it) and starts a new one. */
@@ -89,14 +108,14 @@ export class ReplyWriter {
     if (this.pos === 0) return;
     this.chunks.push(this.buf.subarray(0, this.pos));
     this.chunkBytes += this.pos;
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.replaceBuffer(CHUNK_BYTES);
     this.pos = 0;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.sealBuffer();
-    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+    if (n > this.buf.length) this.replaceBuffer(n);
   }
 
   /** Raw protocol text (latin1). */

@@ -49,6 +49,23 @@ let binding: StreamWrapBinding | null | undefined;
  */
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/**
+ * Views of SHARED_READ_BUFFER's first n bytes for reads of up to
+ * READ_VIEW_MAX_BYTES, made once and handed out again: at pipeline depth 1
+ * every read is one request of a few dozen bytes, mostly of one size, and a
+ * view per read was an allocation per request. Consumers borrow the chunk
+ * only for the data callback (RequestParser.own copies what it keeps).
+ */
+const READ_VIEW_MAX_BYTES = 1024;
+const readViews: (Buffer | undefined)[] = new Array<Buffer | undefined>(READ_VIEW_MAX_BYTES + 1).fill(undefined);
+
+function readView(n: number): Buffer {
+  if (n > READ_VIEW_MAX_BYTES) return SHARED_READ_BUFFER.subarray(0, n);
+  let v = readViews[n];
+  if (v === undefined) readViews[n] = v = SHARED_READ_BUFFER.subarray(0, n);
+  return v;
+}
+
 function streamWrap(): StreamWrapBinding | null {
   if (binding !== undefined) return binding;
   try {
@@ -113,7 +130,7 @@ class HandleSocket implements StreamSocket {
     const n = this.b.streamBaseState[this.b.kReadBytesOrError]!;
     if (n > 0) {
       if (this.userBuffer !== null) {
-        this.onData?.(this.userBuffer.subarray(0, n));
+        this.onData?.(readView(n));
       } else {
         const offset = this.b.streamBaseState[this.b.kArrayBufferOffset]!;
         this.onData?.(Buffer.from(arrayBuffer!, offset, n));

@@ -71,6 +71,21 @@ describe('ReplyWriter', () => {
     expect(socket.taken.map((b) => b.toString('latin1'))).toEqual(['+OK\r\n', ':7\r\n']);
   });
 
+  it('same-size replies the socket still holds stay intact while later ones of that size are written', () => {
+    // The view of the reply buffer is reused for replies of one size only while the buffer stays.
+    const w = new ReplyWriter();
+    const socket = new FakeSocket(false);
+    const sent: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      socket.keepReferences = i % 2 === 1;
+      w.int(i);
+      w.sendTo(socket);
+      sent.push(`:${i}\r\n`);
+    }
+    expect(socket.kept.map((d) => (d as Buffer).toString('latin1'))).toEqual([sent[1], sent[3], sent[5]]);
+    expect(socket.taken.map((b) => b.toString('latin1'))).toEqual([sent[0], sent[2], sent[4]]);
+  });
+
   it('take() returns a copy and discard() drops pending output', () => {
     const w = new ReplyWriter();
     const expected = bulks(w, 'x', 500, 50);
