@@ -60,6 +60,8 @@ const INT_MAX = 2147483647;
 /** A client's spare input buffer starts this big and grows to at most SPARE_MAX_BYTES; larger rests are copied apart. */
 const SPARE_MIN_BYTES = 256;
 const SPARE_MAX_BYTES = 16 * 1024;
+/** A command with more arguments leaves the parser a new scratch array rather than keeping one that large. */
+const SCRATCH_MAX_ARGS = 64;
 
 export class RequestParser {
   /** Unparsed bytes (the tail of the last chunk(s)). */
@@ -69,7 +71,14 @@ export class RequestParser {
   private argsLeft = 0;
   /** Length of the bulk being read, or -1 when a `$` header is expected. */
   private bulkLen = -1;
+  /**
+   * The arguments of the command being read, in a scratch array reused
+   * from command to command (argc of its slots are in use); emit() hands
+   * out an exact-size copy. A fresh [] per command grew a 17-slot backing
+   * store on its first push: most of a small command's allocation.
+   */
   private argv: string[] = [];
+  private argc = 0;
   /** Destination for a big bulk argument being filled across chunks. */
   private bigArg: Buffer | null = null;
   private bigArgFilled = 0;
@@ -94,6 +103,8 @@ export class RequestParser {
    * request at pipeline depth 1) then costs a copy and no allocation.
    */
   private spare: Buffer = EMPTY;
+  /** The last view of spare's first bytes own() made (null when spare was replaced). */
+  private spareView: Buffer | null = null;
 
   /**
    * Adds received bytes. The chunk is only borrowed: call own() before the
@@ -129,9 +140,15 @@ export class RequestParser {
       this.buf = Buffer.from(this.buf.subarray(this.pos));
     } else {
       // buf is the borrowed chunk, never spare itself: spare's old bytes were consumed before this chunk came in.
-      if (this.spare.length < rest) this.spare = Buffer.allocUnsafeSlow(Math.max(rest, SPARE_MIN_BYTES));
+      if (this.spare.length < rest) {
+        this.spare = Buffer.allocUnsafeSlow(Math.max(rest, SPARE_MIN_BYTES));
+        this.spareView = null;
+      }
       this.buf.copy(this.spare, 0, this.pos);
-      this.buf = this.spare.subarray(0, rest);
+      // Requests of one size (a benchmark, a client repeating one command) reuse one view.
+      let view = this.spareView;
+      if (view === null || view.length !== rest) this.spareView = view = this.spare.subarray(0, rest);
+      this.buf = view;
     }
     this.pos = 0;
   }
@@ -140,7 +157,7 @@ export class RequestParser {
   next(): ParseStatus {
     if (this.bigArg !== null) return ParseStatus.NeedMore;
     // A big final argument completed the command inside feed().
-    if (this.argsLeft === 0 && this.argv.length > 0) return this.emit(this.argv);
+    if (this.argsLeft === 0 && this.argc > 0) return this.emitArgs();
     // A loop, not recursion: a client may send any number of empty lines or "*0".
     while (this.argsLeft === 0) {
       if (this.pos >= this.buf.length) return this.drained();
@@ -160,7 +177,7 @@ export class RequestParser {
    */
   peekKeys(sink: KeyPeekSink, maxCommands: number): number {
     // Mid-command (or a big argument completed one inside feed()): next() does not start at pos.
-    if (this.argsLeft !== 0 || this.bigArg !== null || this.argv.length > 0) return 0;
+    if (this.argsLeft !== 0 || this.bigArg !== null || this.argc > 0) return 0;
     const buf = this.buf;
     const len = buf.length;
     let p = this.pos;
@@ -230,7 +247,7 @@ export class RequestParser {
     if (n <= 0) return SKIPPED; // "*0" and "*-1" run nothing
     if (n > 10 && this.limits.requireAuth()) return this.fail('Protocol error: unauthenticated multibulk length');
     this.argsLeft = n;
-    this.argv = [];
+    this.argc = 0;
     this.bulkLen = -1;
     return ParseStatus.Command;
   }
@@ -257,13 +274,30 @@ export class RequestParser {
       }
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) return ParseStatus.NeedMore;
-      const index = this.argv.length;
-      this.argv.push(index === 0 ? commandName(buf, this.pos, end) : index === 1 ? this.keyArg(buf, this.pos, end) : buf.latin1Slice(this.pos, end));
+      const index = this.argc;
+      this.addArg(index === 0 ? commandName(buf, this.pos, end) : index === 1 ? this.keyArg(buf, this.pos, end) : buf.latin1Slice(this.pos, end));
       this.pos = end + 2;
       this.bulkLen = -1;
       this.argsLeft--;
     }
-    return this.emit(this.argv);
+    return this.emitArgs();
+  }
+
+  private addArg(arg: string): void {
+    // Writes stay in bounds or append, so the scratch array stays packed.
+    if (this.argc < this.argv.length) this.argv[this.argc++] = arg;
+    else this.argc = this.argv.push(arg);
+  }
+
+  /** Emits the scratch arguments as an array of their own and clears the scratch (no argument stays referenced). */
+  private emitArgs(): ParseStatus {
+    const n = this.argc;
+    const scratch = this.argv;
+    const argv = scratch.slice(0, n);
+    if (n > SCRATCH_MAX_ARGS) this.argv = [];
+    else for (let i = 0; i < n; i++) scratch[i] = '';
+    this.argc = 0;
+    return this.emit(argv);
   }
 
   /** The last argv[1] made (see keyArg). */
@@ -284,7 +318,6 @@ export class RequestParser {
 
   private emit(argv: string[]): ParseStatus {
     this.command = argv;
-    this.argv = [];
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY;
       this.pos = 0;
@@ -310,7 +343,7 @@ export class RequestParser {
     chunk.copy(big, this.bigArgFilled, 0, take);
     this.bigArgFilled += take;
     if (this.bigArgFilled < big.length) return EMPTY;
-    this.argv.push(big.latin1Slice(0, big.length - 2));
+    this.addArg(big.latin1Slice(0, big.length - 2));
     this.bigArg = null;
     this.bigArgFilled = 0;
     this.bulkLen = -1;
