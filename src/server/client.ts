@@ -44,7 +44,12 @@ export class Client {
   authenticated: boolean;
   user = 'default';
   readonly createdAtMs: number;
-  lastInteractionMs: number;
+  /**
+   * Initialized with a number: a field declared bare starts as undefined
+   * (ES2022 class fields), and V8 then keeps it as a tagged field that boxes
+   * a fresh heap number on every store, once per request here.
+   */
+  lastInteractionMs = 0;
   /** Full name of the last command run ("client|list"), for CLIENT LIST. */
   lastCommand = 'NULL';
   replyMode = ReplyMode.On;
