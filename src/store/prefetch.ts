@@ -131,9 +131,13 @@ export class KeyPrefetch {
       let dict: PrefetchTarget;
       if (v instanceof SetValue || v instanceof HashValue || v instanceof ZSetValue) dict = v.memberDict;
       else continue;
-      // A sorted set's member may be argv[2] (ZSCORE, ZREM) or argv[3] after a score (ZADD): both.
+      // A sorted set's member may be argv[2] (ZSCORE, ZREM) or argv[3] after a score (ZADD, ZINCRBY):
+      // argv[2] counts unless it reads as a number with something after it. Looking a score up as a
+      // member was a bucket miss per ZADD for nothing (5% of ZADD at pipeline depth 1).
+      const base = 4 * i;
+      const first = v instanceof ZSetValue && this.memberSpans[base + 2]! >= 0 && startsNumber(buf, this.memberSpans[base]!) ? 1 : 0;
       const spans = v instanceof ZSetValue ? 2 : 1;
-      for (let k = 0; k < spans; k++) {
+      for (let k = first; k < spans; k++) {
         const start = this.memberSpans[4 * i + 2 * k]!;
         if (start < 0) continue;
         this.memberDicts[m] = dict;
@@ -143,4 +147,10 @@ export class KeyPrefetch {
     for (let j = 0; j < m; j++) this.memberNodes[j] = this.memberDicts[j]!.bucketHead(this.memberHashes[j]!);
     return m;
   }
+}
+
+/** Whether the argument at buf[start] opens like a number (a digit, sign or point): a score rather than a member. */
+function startsNumber(buf: Uint8Array, start: number): boolean {
+  const c = buf[start]!;
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e;
 }
