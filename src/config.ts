@@ -268,19 +268,45 @@ export interface ListpackLimits {
   maxValue: number;
 }
 
-/** The derived() key and reader of one type's listpack options (built once: no string or closure per write). */
-function listpackReader(type: 'hash' | 'zset'): { key: string; read: (config: Config) => ListpackLimits } {
-  const entries = `${type}-max-listpack-entries`;
-  const value = `${type}-max-listpack-value`;
-  return { key: `${type}-listpack-limits`, read: (config) => ({ maxEntries: config.int(entries), maxValue: config.int(value) }) };
+/** Config generations, unique across every Config of the process (the simulator runs many nodes in one). */
+let lastGeneration = 0;
+
+/**
+ * A value computed from options (an encoding's size limits), cached in
+ * this object until an option of the config it was computed from changes:
+ * commands read their limits on every write, as Redis does, and parsing
+ * them each time (then a map lookup by name) was measurable on SADD, HSET
+ * and ZADD. Made once per kind of value (module level); the value must not
+ * be mutated by callers.
+ */
+export class Derived<T> {
+  private config: Config | null = null;
+  private generation = 0;
+  private value: T | undefined = undefined;
+
+  constructor(private readonly compute: (config: Config) => T) {}
+
+  of(config: Config): T {
+    if (this.config !== config || this.generation !== config.generation) {
+      this.value = this.compute(config);
+      this.config = config;
+      this.generation = config.generation;
+    }
+    return this.value as T;
+  }
 }
 
-const LISTPACK_READERS = { hash: listpackReader('hash'), zset: listpackReader('zset') };
+function listpackReader(type: 'hash' | 'zset'): Derived<ListpackLimits> {
+  const entries = `${type}-max-listpack-entries`;
+  const value = `${type}-max-listpack-value`;
+  return new Derived((config) => ({ maxEntries: config.int(entries), maxValue: config.int(value) }));
+}
+
+const LISTPACK_LIMITS = { hash: listpackReader('hash'), zset: listpackReader('zset') };
 
 /** A hash's or sorted set's listpack limits, read at each write as Redis does (parsed once per option change). */
 export function listpackLimitsOf(config: Config, type: 'hash' | 'zset'): ListpackLimits {
-  const r = LISTPACK_READERS[type];
-  return config.derived(r.key, r.read);
+  return LISTPACK_LIMITS[type].of(config);
 }
 
 /** The node's live configuration. */
@@ -291,8 +317,8 @@ export class Config {
   readonly explicit = new Set<string>();
   /** The config file the node was started with, if any. */
   file = '';
-  /** derived() values, dropped whenever an option changes. */
-  private readonly memo = new Map<string, unknown>();
+  /** Changes whenever an option does: what a Derived value was computed at. */
+  generation = ++lastGeneration;
 
   constructor() {
     for (const o of OPTIONS) this.values.set(o.name, o.default);
@@ -309,21 +335,6 @@ export class Config {
 
   int(name: string): number {
     return Number(this.get(name));
-  }
-
-  /**
-   * A value computed from options (an encoding's size limits), kept until
-   * any option changes: commands read their limits on every write, as Redis
-   * does, and parsing them each time (plus a new object) was measurable on
-   * SADD/HSET/ZADD. The value must not be mutated by callers.
-   */
-  derived<T>(key: string, compute: (config: Config) => T): T {
-    let v = this.memo.get(key) as T | undefined;
-    if (v === undefined) {
-      v = compute(this);
-      this.memo.set(key, v);
-    }
-    return v;
   }
 
   bool(name: string): boolean {
@@ -344,7 +355,7 @@ export class Config {
     if (err !== null) return err;
     const value = spec.merge ? spec.merge(this.values.get(spec.name)!, valid) : valid;
     this.values.set(spec.name, value);
-    this.memo.clear();
+    this.generation = ++lastGeneration;
     this.explicit.add(spec.name);
     for (const l of this.listeners) l(spec.name, value);
     return null;

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { Derived, type Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { difference, intersect, union, SetValue } from '../store/set.js';
 import { ERR, lookupRead, readOfType, writeOfType } from './util.js';
@@ -14,8 +14,10 @@ export function maxIntsetEntries(c: Client): number {
   return maxIntsetEntriesOf(c.server.config);
 }
 
+const MAX_INTSET_ENTRIES = new Derived((config) => config.int('set-max-intset-entries'));
+
 export function maxIntsetEntriesOf(config: Config): number {
-  return config.derived('set-max-intset-entries', (cfg) => cfg.int('set-max-intset-entries'));
+  return MAX_INTSET_ENTRIES.of(config);
 }
 
 /** A fresh, per-set hash seed from the injected Random. */

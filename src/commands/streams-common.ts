@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { Derived, type Config } from '../config.js';
 import type { Client } from '../server/client.js';
 import { SILENT_XGROUP_EVENT } from '../server/notify.js';
 import { StreamValue, type IdLane, type StreamEntry, type StreamLimits } from '../store/stream.js';
@@ -12,11 +12,12 @@ import { readOfType, writeOfType } from './util.js';
 export const ERR_INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
 /** stream-node-max-bytes / stream-node-max-entries, read at each append as Redis does. */
+const STREAM_LIMITS = new Derived(
+  (config): StreamLimits => ({ maxBytes: config.int('stream-node-max-bytes'), maxEntries: config.int('stream-node-max-entries') }),
+);
+
 export function streamLimits(config: Config): StreamLimits {
-  return config.derived('stream-limits', (cfg): StreamLimits => ({
-    maxBytes: cfg.int('stream-node-max-bytes'),
-    maxEntries: cfg.int('stream-node-max-entries'),
-  }));
+  return STREAM_LIMITS.of(config);
 }
 
 /** Lanes of automatic IDs under replication (see IdLane): two replicas share one with probability 1/LANES. */

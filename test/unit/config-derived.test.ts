@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Config, listpackLimitsOf } from '../../src/config.js';
+import { Config, Derived, listpackLimitsOf } from '../../src/config.js';
 
-describe('Config.derived', () => {
+describe('Derived config values', () => {
   it('computes once, then again after any option changes', () => {
     const config = new Config();
     let computed = 0;
-    const limits = (): { entries: number } =>
-      config.derived('test-limits', (c) => {
-        computed++;
-        return { entries: c.int('hash-max-listpack-entries') };
-      });
+    const derived = new Derived((c) => {
+      computed++;
+      return { entries: c.int('hash-max-listpack-entries') };
+    });
+    const limits = (): { entries: number } => derived.of(config);
     const first = limits();
     expect(limits()).toBe(first);
     expect(computed).toBe(1);
@@ -20,6 +20,19 @@ describe('Config.derived', () => {
     expect(config.set('hash-max-listpack-entries', 'nope')).not.toBeNull();
     expect(limits().entries).toBe(7);
     expect(computed).toBe(2);
+  });
+
+  it('one Derived serves several configs (nodes of one simulator), each its own value', () => {
+    const a = new Config();
+    const b = new Config();
+    const derived = new Derived((c) => c.int('set-max-intset-entries'));
+    expect(b.set('set-max-intset-entries', '9')).toBeNull();
+    expect(derived.of(a)).toBe(512);
+    expect(derived.of(b)).toBe(9);
+    expect(derived.of(a)).toBe(512);
+    expect(a.set('set-max-intset-entries', '3')).toBeNull();
+    expect(derived.of(b)).toBe(9);
+    expect(derived.of(a)).toBe(3);
   });
 
   it('listpack limits are per type and follow CONFIG SET', () => {
