@@ -10,7 +10,7 @@ import { HOLD_MS } from '../src/persistence/held-records.js';
  * to a write acknowledged by life L at virtual time t:
  * - L never crashed: it must survive;
  * - only L's process crashed (the OS kept every write): it must survive, except
- *   under everysec and no if t is within HOLD_MS of the crash (records are
+ *   under everysec and no if t is at most HOLD_MS before the crash (records are
  *   held that long before their append, src/persistence/held-records.ts);
  * - L's machine crashed (unsynced bytes lost or torn):
  *   - always: it must survive (fsynced before the reply);
@@ -29,7 +29,8 @@ export function mayLose(cluster: SimCluster, plan: DiskPlan | null): MayLose {
       if (l.crash === undefined) return true;
       // Without persistence (no plan) a crashed life comes back empty.
       if (plan === null) return true;
-      if (l.crash.kind === 'process') return plan.appendfsync !== 'always' && atMs > l.crash.atMs - HOLD_MS;
+      // Inclusive: a record held from t is appended by a timer due at t + HOLD_MS, which a crash at that same ms may precede.
+      if (l.crash.kind === 'process') return plan.appendfsync !== 'always' && atMs >= l.crash.atMs - HOLD_MS;
       if (plan.appendfsync === 'always') return false;
       if (plan.appendfsync === 'everysec') return atMs > l.crash.atMs - EVERYSEC_WINDOW_MS;
       return true;

@@ -59,7 +59,7 @@ export class ListWorkload {
       if (popper !== undefined && !crashedLives.has(...popper)) out.push(`list value ${v} was popped by a surviving node but is back`);
     }
     for (const [v, [life, at]] of this.pushedBy) {
-      if (!crashedLives.has(life, at) && !this.poppedBy.has(v) && !seen.has(v)) out.push(`list value ${v}, pushed and never popped, is lost`);
+      if (!crashedLives.has(life, at) && !this.poppedBy.has(v) && !seen.has(v)) out.push(`list value ${v}, pushed by life ${life} at ${at} ms and never popped, is lost`);
     }
     return out.slice(0, 20);
   }
