@@ -406,11 +406,16 @@ function commandName(buf: Buffer, start: number, end: number): string {
   return name;
 }
 
-/** Whether the latin1 string s is exactly the bytes buf[start, end). */
+/**
+ * Whether the latin1 string s is exactly the bytes buf[start, end).
+ * Compared from the end: keys of one length mostly share a prefix
+ * ("user:000123", "user:000456") and differ last, so a mismatch shows at
+ * the first byte compared instead of after the whole prefix.
+ */
 function sameText(s: string, buf: Buffer, start: number, end: number): boolean {
-  const len = end - start;
-  if (s.length !== len) return false;
-  for (let i = 0; i < len; i++) if (s.charCodeAt(i) !== buf[start + i]) return false;
+  let i = end - start;
+  if (s.length !== i) return false;
+  while (i-- > 0) if (s.charCodeAt(i) !== buf[start + i]) return false;
   return true;
 }
 
