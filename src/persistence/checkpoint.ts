@@ -17,7 +17,8 @@ const SCAN_STEPS = 128;
  * same file too (live()). The file is in time order, and each record holds
  * a key's state at the moment it was written, so replaying it gives the
  * keyspace as it was when the snapshot finished: exact, not merely fuzzy.
- * finish() makes it durable and renames it into place.
+ * presync() fsyncs what is written so far off the serving thread; finish()
+ * makes the rest durable and renames the file into place.
  */
 export class Checkpoint {
   private readonly tmp: string;
@@ -32,6 +33,10 @@ export class Checkpoint {
   private readonly batch: Entry[] = [];
   /** touchEntries' result, kept so the loads it makes are not optimized away. */
   warmth = 0;
+  /** A presync() fsync is running on the thread pool: the handle must stay open until it returns. */
+  private syncing = false;
+  /** abort() came while syncing: the file goes when the fsync returns. */
+  private abandoned = false;
 
   constructor(
     private readonly disk: Disk,
@@ -90,6 +95,21 @@ export class Checkpoint {
     batch.length = 0;
   }
 
+  /**
+   * Starts an fsync of everything written so far on the thread pool, so
+   * that finish()'s own fsync, on the serving thread, has only what came
+   * after it to write (a 5M-key snapshot's was a 70 ms stall). done runs
+   * when it ended, unless abort() came meanwhile.
+   */
+  presync(done: (err: Error | null) => void): void {
+    this.syncing = true;
+    this.disk.fsyncInBackground(this.handle, (err) => {
+      this.syncing = false;
+      if (this.abandoned) this.disk.close(this.handle);
+      else done(err);
+    });
+  }
+
   /** Ends the file, makes it durable and renames it over `target`. */
   finish(): void {
     this.disk.append(this.handle, snapshotFooter(this.keys));
@@ -99,8 +119,17 @@ export class Checkpoint {
     this.disk.fsyncDir(path.dirname(path.resolve(this.target)));
   }
 
-  /** Gives up (appendonly turned off, a write error): the temp file goes. */
+  /**
+   * Gives up (appendonly turned off, a write error): the temp file goes.
+   * During a presync its name goes now (a new job may reuse it before the
+   * fsync returns) and the handle is closed when the fsync returns.
+   */
   abort(): void {
+    if (this.syncing) {
+      this.abandoned = true;
+      this.disk.unlink(this.tmp);
+      return;
+    }
     try {
       this.disk.close(this.handle);
     } finally {

@@ -479,12 +479,25 @@ export class Persistence {
         this.server.runtime.timer.setImmediate(() => this.stepJob());
         return;
       }
+      // Every key is written: the bulk goes to the disk off the serving thread
+      // first (commits keep feeding the file meanwhile), then finish() syncs the rest.
+      job.checkpoint.presync((err) => this.jobWritten(job, err));
+    } catch (err) {
+      this.failJob(job, err);
+    }
+  }
+
+  /** The running job's file was fsynced up to its last key (presync): it ends now. */
+  private jobWritten(job: Job, err: Error | null): void {
+    if (this.job !== job) return;
+    try {
+      if (err !== null) throw err;
       this.commit();
       job.checkpoint.finish();
       if (job.kind === 'rewrite') this.switchAof(job.checkpoint);
       this.jobEnded(job, true);
-    } catch (err) {
-      this.failJob(job, err);
+    } catch (e) {
+      this.failJob(job, e);
     }
   }
 
