@@ -5,6 +5,7 @@ import type { Database } from '../store/database.js';
 import type { Entry } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
 import { snapshotFooter, snapshotHeader } from './files.js';
+import { BackgroundFsync } from './background-fsync.js';
 import { RecordBuilder } from './key-states.js';
 
 /** Buckets a scan step visits in one tight loop (Dict.scanMany). */
@@ -33,9 +34,9 @@ export class Checkpoint {
   private readonly batch: Entry[] = [];
   /** touchEntries' result, kept so the loads it makes are not optimized away. */
   warmth = 0;
-  /** A presync() fsync is running on the thread pool: the handle must stay open until it returns. */
-  private syncing = false;
-  /** abort() came while syncing: the file goes when the fsync returns. */
+  /** presync()'s fsync, which the handle must outlive. */
+  private sync: BackgroundFsync | null = null;
+  /** abort() came while it ran: done is not called. */
   private abandoned = false;
 
   constructor(
@@ -101,12 +102,11 @@ export class Checkpoint {
    * after it to write (a 5M-key snapshot's was a 70 ms stall). done runs
    * when it ended, unless abort() came meanwhile.
    */
-  presync(done: (err: Error | null) => void): void {
-    this.syncing = true;
-    this.disk.fsyncInBackground(this.handle, (err) => {
-      this.syncing = false;
-      if (this.abandoned) this.disk.close(this.handle);
-      else done(err);
+  presync(done: (err: Error | null) => void, closeFailed: (err: unknown) => void): void {
+    const sync = new BackgroundFsync(this.disk, this.handle, closeFailed);
+    this.sync = sync;
+    sync.start((err) => {
+      if (!this.abandoned) done(err);
     });
   }
 
@@ -125,8 +125,9 @@ export class Checkpoint {
    * fsync returns) and the handle is closed when the fsync returns.
    */
   abort(): void {
-    if (this.syncing) {
+    if (this.sync?.running === true) {
       this.abandoned = true;
+      this.sync.close();
       this.disk.unlink(this.tmp);
       return;
     }

@@ -7,6 +7,7 @@ import { applyAndLog, readRdbFile, type RdbContents } from './rdb-import.js';
 import { formatManifest, joinPath, manifestNames, parseManifest, readLog, readSnapshot, type Manifest } from './files.js';
 import { applyRecord, RecordBuilder, type LoadCounts } from './key-states.js';
 import { TouchedKeys } from './touched-keys.js';
+import { BackgroundFsync } from './background-fsync.js';
 import { HeldRecords, HOLD_MS } from './held-records.js';
 import { PersistenceError } from './record.js';
 
@@ -64,12 +65,6 @@ interface Job {
   startedMs: number;
 }
 
-/** An fsync of the log running off the serving thread; closeAfter: its handle closes when it ends (closeHandle). */
-interface BackgroundSync {
-  handle: number;
-  closeAfter: boolean;
-}
-
 /**
  * The node's durability: a log of key states (not commands) and snapshots.
  * Every write reaches touched() (Server.observeWrites); before the replies
@@ -97,7 +92,7 @@ export class Persistence {
   private readonly held = new HeldRecords();
   private holdTimer: TimerHandle | null = null;
   /** The cron's fsync running off the serving thread (Disk.fsyncInBackground), or null. */
-  private backgroundSync: BackgroundSync | null = null;
+  private backgroundSync: BackgroundFsync | null = null;
   private writeError: string | null = null;
   /** Why the last fsync of the log failed; cleared only by an fsync that succeeds. */
   private fsyncError: string | null = null;
@@ -481,7 +476,7 @@ export class Persistence {
       }
       // Every key is written: the bulk goes to the disk off the serving thread
       // first (commits keep feeding the file meanwhile), then finish() syncs the rest.
-      job.checkpoint.presync((err) => this.jobWritten(job, err));
+      job.checkpoint.presync((err) => this.jobWritten(job, err), this.closeFailed);
     } catch (err) {
       this.failJob(job, err);
     }
@@ -674,22 +669,16 @@ export class Persistence {
     if (periodMs === 0 || mono - this.lastFsyncMs < periodMs) return;
     this.lastFsyncMs = mono;
     // Off the serving thread, as Redis's bio thread: an fsync under a write load blocked it ~10 ms a second.
-    const sync: BackgroundSync = { handle: aof.handle, closeAfter: false };
+    const sync = new BackgroundFsync(this.disk, aof.handle, this.closeFailed);
     const upTo = this.writtenHlc;
     this.unsynced = false;
     this.backgroundSync = sync;
-    try {
-      this.disk.fsyncInBackground(aof.handle, (err) => this.backgroundSynced(sync, upTo, err));
-    } catch (err) {
-      // Refused before it started: as a failed fsync, or no fsync would ever run again.
-      this.backgroundSynced(sync, upTo, err as Error);
-    }
+    sync.start((err) => this.backgroundSynced(sync, upTo, err));
   }
 
   /** The cron's background fsync ended: what was written before it started is durable, or writes are refused. */
-  private backgroundSynced(sync: BackgroundSync, upTo: number, err: Error | null): void {
+  private backgroundSynced(sync: BackgroundFsync, upTo: number, err: Error | null): void {
     if (this.backgroundSync === sync) this.backgroundSync = null;
-    if (sync.closeAfter) this.closeQuietly(sync.handle);
     // The log was switched or closed meanwhile: its successor's durability does not rest on this fsync.
     if (this.aof === null || this.aof.handle !== sync.handle) return;
     if (err !== null) {
@@ -707,17 +696,14 @@ export class Persistence {
 
   /** Closes a log handle, after the background fsync on it if one runs. */
   private closeHandle(handle: number): void {
-    if (this.backgroundSync?.handle === handle) this.backgroundSync.closeAfter = true;
+    if (this.backgroundSync?.handle === handle) this.backgroundSync.close();
     else this.disk.close(handle);
   }
 
-  private closeQuietly(handle: number): void {
-    try {
-      this.disk.close(handle);
-    } catch (err) {
-      this.server.log.error({ err }, 'Error closing the AOF file');
-    }
-  }
+  /** A file handle closed after its background fsync returned could not be closed. */
+  private readonly closeFailed = (err: unknown): void => {
+    this.server.log.error({ err }, 'Error closing a file after its background fsync');
+  };
 
   /**
    * Appends the held records after those a failed append kept (which get

@@ -19,6 +19,10 @@ class SlowSyncDisk extends MemDisk {
 
 const listener: KeyspaceListener = { keyWritten: () => undefined, keyExpired: () => undefined, keyCreated: () => undefined };
 
+const fail = (err: unknown): never => {
+  throw err;
+};
+
 function keyspaceWith(keys: number): Keyspace {
   const ks = new Keyspace(1, 1, { nowMs: () => 1_700_000_000_000, expiryPaused: false }, listener);
   for (let i = 0; i < keys; i++) ks.db(0).add(`k${i}`, 'string', `v${i}`);
@@ -32,7 +36,7 @@ describe('Checkpoint presync', () => {
     const cp = new Checkpoint(disk, '/d/dump.rdb', keyspaceWith(1000), null);
     while (!cp.step(250));
     let result: Error | null | undefined;
-    cp.presync((err) => (result = err));
+    cp.presync((err) => (result = err), fail);
     expect(result).toBeUndefined();
     cp.live(Buffer.alloc(0));
     disk.pending.shift()!();
@@ -47,7 +51,7 @@ describe('Checkpoint presync', () => {
     const cp = new Checkpoint(disk, '/d/dump.rdb', keyspaceWith(100), null);
     while (!cp.step(250));
     let called = false;
-    cp.presync(() => (called = true));
+    cp.presync(() => (called = true), fail);
     cp.abort();
     expect(disk.list('/d')).toEqual([]);
     expect(disk.closed).toEqual([]);
@@ -59,5 +63,21 @@ describe('Checkpoint presync', () => {
     while (!next.step(250));
     next.finish();
     expect(disk.list('/d')).toEqual(['dump.rdb']);
+  });
+
+  it('an fsync refused before it starts ends as a failed one, and the file can still be dropped', () => {
+    const disk = new SlowSyncDisk();
+    disk.fsyncInBackground = (): void => {
+      throw new Error('EBADF');
+    };
+    disk.mkdirp('/d');
+    const cp = new Checkpoint(disk, '/d/dump.rdb', keyspaceWith(10), null);
+    while (!cp.step(250));
+    let result: Error | null | undefined;
+    cp.presync((err) => (result = err), fail);
+    expect(result?.message).toBe('EBADF');
+    cp.abort();
+    expect(disk.closed.length).toBe(1);
+    expect(disk.list('/d')).toEqual([]);
   });
 });
