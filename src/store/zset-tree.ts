@@ -93,23 +93,10 @@ function staysBetween(leaf: Leaf, i: number, score: number, key: string): boolea
   return after > score || (after === score && items[i + 1]!.key > key);
 }
 
-/**
- * How many entries of a node sort before (score, key): countPrefix for an
- * exact position, with the comparison written out. The node array is read
- * only on a score tie: each read of it in a step is another cache line of a
- * leaf, and with a predicate call per step this search was most of a ZADD.
- */
-function countBelow(scores: number[], nodes: ZNode[], score: number, key: string): number {
-  let lo = 0;
-  let hi = scores.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const s = scores[mid]!;
-    if (s < score || (s === score && nodes[mid]!.key < key)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** The (score, key) an exact descent is after (one command runs at a time, so one shared target). */
+let targetScore = 0;
+let targetKey = '';
+const belowTarget: Before = (score, node) => score < targetScore || (score === targetScore && node.key < targetKey);
 
 /** a.splice(i, 0, v) without allocating the removed-elements array (nodes hold at most MAX + 1). */
 function insertAt<T>(a: T[], i: number, v: T): void {
@@ -287,17 +274,9 @@ export class OrderTree {
 
   /** locate() for the position of (score, key). */
   private locateExact(score: number, key: string): void {
-    pathLen = 0;
-    let n = this.root;
-    while (n instanceof Inner) {
-      const k = countBelow(n.lowScores, n.lows, score, key);
-      const i = k === 0 ? 0 : k - 1;
-      pathNodes[pathLen] = n;
-      pathIdx[pathLen++] = i;
-      n = n.children[i]!;
-    }
-    this.leaf = n;
-    this.leafIdx = countBelow(n.scores, n.items, score, key);
+    targetScore = score;
+    targetKey = key;
+    this.locate(belowTarget);
   }
 
   /** Descends to 0-based rank (< size), leaving the path and position set. */
