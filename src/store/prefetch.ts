@@ -135,13 +135,14 @@ export class KeyPrefetch {
       // argv[2] counts unless it reads as a number with something after it. Looking a score up as a
       // member was a bucket miss per ZADD for nothing (5% of ZADD at pipeline depth 1).
       const base = 4 * i;
-      const first = v instanceof ZSetValue && this.memberSpans[base + 2]! >= 0 && startsNumber(buf, this.memberSpans[base]!) ? 1 : 0;
-      const spans = v instanceof ZSetValue ? 2 : 1;
+      const zset = v instanceof ZSetValue;
+      const first = zset && this.memberSpans[base + 2]! >= 0 && startsNumber(buf, this.memberSpans[base]!) ? 1 : 0;
+      const spans = zset ? 2 : 1;
       for (let k = first; k < spans; k++) {
-        const start = this.memberSpans[4 * i + 2 * k]!;
+        const start = this.memberSpans[base + 2 * k]!;
         if (start < 0) continue;
         this.memberDicts[m] = dict;
-        this.memberHashes[m++] = dict.hashBytes(buf, start, this.memberSpans[4 * i + 2 * k + 1]!);
+        this.memberHashes[m++] = dict.hashBytes(buf, start, this.memberSpans[base + 2 * k + 1]!);
       }
     }
     for (let j = 0; j < m; j++) this.memberNodes[j] = this.memberDicts[j]!.bucketHead(this.memberHashes[j]!);
