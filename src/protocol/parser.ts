@@ -9,6 +9,8 @@
  * that a large value arriving in many chunks is copied once, not quadratically.
  */
 
+import { prefixView } from './resp-bytes.js';
+
 /** Longest line (inline request or a multibulk/bulk header) without a newline. */
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 /** V8 cannot hold a one-byte string longer than this. */
@@ -145,10 +147,7 @@ export class RequestParser {
         this.spareView = null;
       }
       this.buf.copy(this.spare, 0, this.pos);
-      // Requests of one size (a benchmark, a client repeating one command) reuse one view.
-      let view = this.spareView;
-      if (view === null || view.length !== rest) this.spareView = view = this.spare.subarray(0, rest);
-      this.buf = view;
+      this.buf = this.spareView = prefixView(this.spare, this.spareView, rest);
     }
     this.pos = 0;
   }

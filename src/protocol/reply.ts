@@ -1,5 +1,5 @@
 import { formatDouble } from './format.js';
-import { writeBulkText, writeLength, writeText } from './resp-bytes.js';
+import { prefixView, writeBulkText, writeLength, writeText } from './resp-bytes.js';
 
 /**
  * Accumulates replies for one connection in RESP2 or RESP3 and hands them to
@@ -73,7 +73,7 @@ export class ReplyWriter {
       const n = this.pos;
       if (n === 0) return 0;
       this.pos = 0;
-      this.afterSend(socket.writeBorrowed(this.viewOf(n)));
+      this.afterSend(socket.writeBorrowed((this.sentView = prefixView(this.buf, this.sentView, n))));
       return n;
     }
     const chunks = this.chunks;
@@ -89,13 +89,6 @@ export class ReplyWriter {
   /** Keeps the buffer for the next replies unless the socket still holds it or it grew past a chunk. */
   private afterSend(released: boolean): void {
     if (!released || this.buf.length !== CHUNK_BYTES) this.replaceBuffer(CHUNK_BYTES);
-  }
-
-  /** buf's first n bytes. */
-  private viewOf(n: number): Buffer {
-    const v = this.sentView;
-    if (v !== null && v.length === n) return v;
-    return (this.sentView = this.buf.subarray(0, n));
   }
 
   private replaceBuffer(bytes: number): void {

@@ -10,6 +10,16 @@
  */
 const SHORT_COPY_BYTES = 14;
 
+/**
+ * buf's first n bytes as a view: `cached` (a view of buf, or null) when it
+ * is that long, else a new one. A client repeating one command reads and
+ * answers requests of one size, and a view per request was an allocation
+ * per request (RequestParser.own, ReplyWriter.sendTo).
+ */
+export function prefixView(buf: Buffer, cached: Buffer | null, n: number): Buffer {
+  return cached !== null && cached.length === n ? cached : buf.subarray(0, n);
+}
+
 /** Writes latin1 text at p (the caller made room); returns the position after it. */
 export function writeText(buf: Buffer, p: number, s: string): number {
   const len = s.length;
