@@ -6,6 +6,7 @@ import type { Keyspace } from '../store/keyspace.js';
 import { PREFETCH_BATCH_KEYS, type KeyPrefetch } from '../store/prefetch.js';
 import type { Entry } from '../store/entry.js';
 import type { Bus, BusAddress, BusServer } from '../transport/bus.js';
+import { EncodeOnce } from '../transport/codec.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
@@ -52,6 +53,8 @@ interface Batch {
   maxLast: number;
   last: number;
   wire: WireStates;
+  /** The deltas message, encoded once for every peer it goes to. */
+  message: EncodeOnce | null;
 }
 
 /** Keys per deltas message: bounds message size and the time one batch takes. */
@@ -242,7 +245,8 @@ export class Replicator {
         continue;
       }
       const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
-      if (!this.send(peer, { k: 'deltas', first, last: batch.last, ...batch.wire })) return;
+      batch.message ??= new EncodeOnce(this.stamp({ k: 'deltas', first, last: batch.last, ...batch.wire }));
+      if (this.isolated || !peer.link.send(batch.message)) return;
       peer.sentSeq = batch.last;
     }
     if (peer.sentSeq < this.log.lastSeq && !this.flushPending) {
@@ -288,7 +292,7 @@ export class Replicator {
       // Every write's event, in log order: peers replay them to their subscribers (one state may carry several).
       events.push(item, this.log.eventAt(seq));
     }
-    this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items, events) };
+    this.batchCache = { first, maxLast, last: seq - 1, wire: encodeStates(items, events), message: null };
     return this.batchCache;
   }
 
@@ -324,10 +328,15 @@ export class Replicator {
 
   private send(peer: PeerSession, m: Record<string, unknown>): boolean {
     if (this.isolated) return false;
+    return peer.link.send(this.stamp(m));
+  }
+
+  /** Signs m with this node's run id, name and HLC (the envelope of messages.ts). */
+  private stamp(m: Record<string, unknown>): Record<string, unknown> {
     m.id = this.options.selfId;
     m.from = this.selfLabel;
     m.hlc = this.hlc.now();
-    return peer.link.send(m);
+    return m;
   }
 
   private linkReady(label: string): void {

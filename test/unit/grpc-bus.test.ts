@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { SystemTimer, type Timer, type TimerHandle } from '../../src/runtime/timer.js';
 import type { BusAddress, BusLink, BusLinkState, BusMessageHandler } from '../../src/transport/bus.js';
-import { BusCodec, FrameError } from '../../src/transport/codec.js';
+import { BusCodec, EncodeOnce, FrameError } from '../../src/transport/codec.js';
 import { GrpcBus, type GrpcBusOptions, type GrpcBusServer } from '../../src/transport/grpc-bus.js';
 import { hostPort } from '../../src/transport/grpc-service.js';
 import { WarnThrottle } from '../../src/transport/warn-throttle.js';
@@ -140,6 +140,18 @@ describe('GrpcBus delivery', () => {
     await waitFor(() => received.length >= sent.length, 'all messages');
     expect(received).toEqual(sent);
     await waitFor(() => link.queuedBytes === 0, 'queue drained');
+  });
+
+  it('delivers one EncodeOnce message on two links to two servers', async () => {
+    const bus = makeBus();
+    const got: unknown[][] = [[], []];
+    const servers = [await listen(bus, (m) => got[0]!.push(m)), await listen(bus, (m) => got[1]!.push(m))];
+    const links = [await readyLink(bus, servers[0]!.address), await readyLink(bus, servers[1]!.address)];
+    const message = { k: 'deltas', first: 1, last: 2, s: ['a', 'b'] };
+    const once = new EncodeOnce(message);
+    expect(links.map((link) => link.send(once))).toEqual([true, true]);
+    await waitFor(() => got[0]!.length === 1 && got[1]!.length === 1, 'both deliveries');
+    expect(got).toEqual([[message], [message]]);
   });
 
   it('delivers a 5 MB message intact', async () => {
@@ -416,6 +428,15 @@ describe('BusCodec', () => {
     expect(reasonOf(Buffer.alloc(1025))).toBe('oversize');
     expect(reasonOf(frame.subarray(0, frame.length - 1))).toBe('undecodable');
     expect(reasonOf(Buffer.concat([frame, Buffer.from([0])]))).toBe('undecodable');
+  });
+
+  it('encodes an EncodeOnce message once, whichever links send it, to the frame of its message', () => {
+    const message = { k: 'deltas', s: [0, 'key', 1.5, null] };
+    const once = new EncodeOnce(message);
+    const first = codec.encode(once);
+    expect(new BusCodec(1024).encode(once)).toBe(first);
+    expect(codec.decode(first)).toEqual(message);
+    expect(first.equals(codec.encode(message))).toBe(true);
   });
 
   it('cannot be steered into Object.prototype by a __proto__ key', () => {
