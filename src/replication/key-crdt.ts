@@ -8,7 +8,7 @@ import { isContainer, isEmptyCollection } from './elements.js';
 import { markRegisterMerged } from './hll-crdt.js';
 import { collectListTombs } from './list-crdt.js';
 import { isListElementEvent, listWritten, type ListStamps } from './list-writes.js';
-import { MerkleSummary, mixCounters, mixNumber, mixOrigin, mixString } from './merkle.js';
+import { keyHash, MerkleSummary, mixCounters, mixHash, mixNumber, mixOrigin } from './merkle.js';
 import { isStreamElementEvent, streamWritten } from './stream-writes.js';
 import type { StreamValue } from '../store/stream.js';
 
@@ -349,17 +349,19 @@ export class KeyCrdt implements KeyCrdtHooks {
   /** Recomputes e's digest and moves its Merkle leaf from oldDigest to it. */
   redigest(db: Database, e: Entry, oldDigest: number): void {
     const meta = e.crdt!;
-    meta.digest = entryDigest(e);
-    this.merkle[db.id]!.update(e.key, oldDigest, meta.digest);
+    const hash = keyHash(e.key);
+    meta.digest = entryDigest(e, hash);
+    this.merkle[db.id]!.update(e.key, oldDigest, meta.digest, hash);
   }
 
   /** Installs a tombstone for key, replacing whatever digest the key had. */
   setTombstone(db: Database, key: string, tomb: Tombstone, oldDigest: number): void {
     const map = this.tombstones[db.id]!;
     const prev = map.get(key);
-    tomb.digest = tombDigest(key, tomb);
+    const hash = keyHash(key);
+    tomb.digest = tombDigest(key, tomb, hash);
     map.set(key, tomb);
-    this.merkle[db.id]!.update(key, prev === undefined ? oldDigest : prev.digest, tomb.digest);
+    this.merkle[db.id]!.update(key, prev === undefined ? oldDigest : prev.digest, tomb.digest, hash);
   }
 
   /** Forgets a tombstone (collection once every peer has it). */
@@ -401,15 +403,15 @@ function addCount(count: number | string, amount: bigint | number): number | str
   return counterIntWire(counterInt(count) + BigInt(amount));
 }
 
-/** Digest of a live entry: its own state and, for a hash or set, its elements'. Never 0. */
-export function entryDigest(e: Entry): number {
+/** Digest of a live entry: its own state and, for a hash or set, its elements'. Never 0. `keyHashed`: keyHash(e.key). */
+export function entryDigest(e: Entry, keyHashed = keyHash(e.key)): number {
   const meta = e.crdt!;
-  return liveDigest(e.key, meta, e.expireAt) ^ meta.elementsDigest || 1;
+  return liveDigest(keyHashed, meta, e.expireAt) ^ meta.elementsDigest || 1;
 }
 
-/** Digest of a live key's CRDT state (the value is implied by the version). Never 0. */
-export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number {
-  let h = mixString(0x2f1e3d4c, key);
+/** Digest of a live key's CRDT state (the value is implied by the version), from keyHash of its name. Never 0. */
+function liveDigest(keyHashed: number, meta: KeyMeta, expireAt: number): number {
+  let h = mixHash(0x2f1e3d4c, keyHashed);
   h = mixNumber(h, meta.ts);
   h = mixOrigin(h, meta.origin);
   h = mixNumber(h, meta.gen);
@@ -420,8 +422,8 @@ export function liveDigest(key: string, meta: KeyMeta, expireAt: number): number
   return h === 0 ? 1 : h;
 }
 
-export function tombDigest(key: string, tomb: Tombstone): number {
-  let h = mixString(0x5a17c0de, key);
+export function tombDigest(key: string, tomb: Tombstone, keyHashed = keyHash(key)): number {
+  let h = mixHash(0x5a17c0de, keyHashed);
   h = mixNumber(h, tomb.ts);
   h = mixOrigin(h, tomb.origin);
   h = mixNumber(h, tomb.gen);

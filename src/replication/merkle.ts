@@ -50,7 +50,12 @@ export function mixNumber(h: number, n: number): number {
 }
 
 export function mixString(h: number, s: string): number {
-  return mix32(h ^ keyHash(s));
+  return mixHash(h, keyHash(s));
+}
+
+/** mixString with the string's keyHash already known (a write hashes its key once, for its digest and its leaf). */
+export function mixHash(h: number, stringHash: number): number {
+  return mix32(h ^ stringHash);
 }
 
 /** Node ids are few and long (40 hex chars): their hashes are cached, within a bound. */
@@ -76,10 +81,10 @@ function mix32(h: number): number {
 export class MerkleSummary {
   readonly leaves = new Int32Array(LEAF_COUNT);
 
-  /** Replaces a key's digest (0 = the key is not there). */
-  update(key: string, oldDigest: number, newDigest: number): void {
+  /** Replaces a key's digest (0 = the key is not there); `hash`: keyHash(key), when the caller has it. */
+  update(key: string, oldDigest: number, newDigest: number, hash = keyHash(key)): void {
     if (oldDigest === newDigest) return;
-    const leaf = leafOf(key);
+    const leaf = hash & (LEAF_COUNT - 1);
     this.leaves[leaf] = this.leaves[leaf]! ^ oldDigest ^ newDigest;
   }
 

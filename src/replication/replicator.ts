@@ -12,7 +12,7 @@ import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
 import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
-import { applyState, invalidState, liveState, tombState } from './state-apply.js';
+import { applyState, invalidContent, liveState, tombState } from './state-apply.js';
 import { decodeEvents, decodeStates, encodeStates, type ItemEvent, type WireStates } from './wire.js';
 import { Tombstone } from '../crdt/key-meta.js';
 import type { KeyState } from '../crdt/key-state.js';
@@ -552,24 +552,27 @@ export class Replicator {
    */
   private applyStates(peer: PeerSession, items: KeyStateItem[], told?: { indexes: number[]; events: ItemEvent[] | null }): void {
     const dbs = this.host.keyspace.all();
-    const changed = new Map<number, [Database, string, string]>();
+    /** Per item: the keyspace event its merge amounts to; null when it changed nothing. */
+    const merged = new Array<string | null>(items.length).fill(null);
     this.host.runAsCommand(() => {
       for (let i = 0; i < items.length; i++) {
         // A batch's keys are read ahead together: a lookup per state was a third of a peer's apply time.
         if (i % APPLY_PREFETCH_KEYS === 0 && items.length - i > 1) this.prefetch(items, i, dbs);
         const [dbIndex, key, s] = items[i]!;
-        const db = dbs[dbIndex]!;
-        const event = this.mergeState(db, key, s, peer.label);
-        if (event !== null) changed.set(told === undefined ? i : told.indexes[i]!, [db, key, event]);
+        merged[i] = this.mergeState(dbs[dbIndex]!, key, s, peer.label);
       }
       const events = told?.events ?? null;
       if (events === null) {
-        for (const [db, key, event] of changed.values()) this.host.remoteWrite(db, key, event);
+        for (let i = 0; i < items.length; i++) if (merged[i] !== null) this.host.remoteWrite(dbs[items[i]![0]]!, items[i]![1], merged[i]!);
         return;
       }
+      // Events name items by their index in the message; told.indexes holds each kept item's (ascending).
+      const indexes = told!.indexes;
+      const keptAt = new Int32Array(indexes.length === 0 ? 0 : indexes[indexes.length - 1]! + 1).fill(-1);
+      for (let i = 0; i < indexes.length; i++) keptAt[indexes[i]!] = i;
       for (const { item, name } of events) {
-        const hit = changed.get(item);
-        if (hit !== undefined) this.host.remoteWrite(hit[0], hit[1], name);
+        const i = item < keptAt.length ? keptAt[item]! : -1;
+        if (i >= 0 && merged[i] !== null) this.host.remoteWrite(dbs[items[i]![0]]!, items[i]![1], name);
       }
     });
   }
@@ -603,9 +606,9 @@ export class Replicator {
     batch.run();
   }
 
-  /** Merges one peer state; returns its keyspace event, or null when it changed nothing or was refused. */
+  /** Merges one peer state (shape-checked by decodeStates); returns its keyspace event, or null when it changed nothing or was refused. */
   private mergeState(db: Database, key: string, s: KeyState, from: string): string | null {
-    const bad = invalidState(s);
+    const bad = invalidContent(s);
     if (bad !== null) {
       this.reject(`state of ${key}: ${bad}`, from);
       return null;

@@ -71,8 +71,11 @@ function isElementState(x: unknown): boolean {
 
 /** Why a remote state was refused (hostile or corrupt input); null when it is acceptable. */
 export function invalidState(s: KeyState): string | null {
-  const shape = stateShapeError(s);
-  if (shape !== null) return shape;
+  return stateShapeError(s) ?? invalidContent(s);
+}
+
+/** invalidState of a state whose shape was already checked (decodeStates does, for every item it returns). */
+export function invalidContent(s: KeyState): string | null {
   if (!isDead(s)) {
     if (s.t === undefined || !TYPES.has(s.t)) return 'unknown type';
     if (s.t === 'hash' || s.t === 'set' || s.t === 'zset') return Array.isArray(s.v) && s.v.every(isElementState) ? null : 'bad elements';
