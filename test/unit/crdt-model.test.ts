@@ -52,7 +52,8 @@ const commands = [
   fc.tuple(keys, fc.integer({ min: -5, max: 5 })).map(([k, n]) =>
     command('INCRBY', [k, n], (m) => {
       const cur = m.values.get(k);
-      if (cur !== undefined && !/^-?\d+$/.test(cur.value)) return 'error';
+      // Redis's string2ll: no leading zeros, no "-0" (APPEND can make "09").
+      if (cur !== undefined && !/^(0|-?[1-9]\d*)$/.test(cur.value)) return 'error';
       const next = BigInt(cur?.value ?? '0') + BigInt(n);
       m.values.set(k, { value: String(next), ttl: cur?.ttl ?? -1 });
       return Number(next);
