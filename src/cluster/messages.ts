@@ -1,6 +1,7 @@
 import { NODE_ID_RE } from './node.js';
 import { SLOT_COUNT } from './slots.js';
-import { ITEM_SLOTS } from '../replication/messages.js';
+import { wireError } from '../replication/messages.js';
+import type { WireStates } from '../replication/wire.js';
 
 /**
  * The cluster bus protocol (Redis's clusterMsg, carried by the Bus as
@@ -63,7 +64,7 @@ export interface ClusterHeader {
   /** handoff: batch id, the slots it covers and the keys' states in replication's wire form; handoff-ack: the id. */
   hid?: number;
   hsl?: number[];
-  hst?: { o: string[]; s: unknown[] };
+  hst?: WireStates;
 }
 
 const MAX_GOSSIP = 64;
@@ -95,9 +96,7 @@ function isSlotList(x: unknown): x is number[] {
 
 /** The outer shape of replication's wire states (items are checked one by one when decoded). */
 function isWireStates(x: unknown): boolean {
-  if (x === null || typeof x !== 'object') return false;
-  const { o, s } = x as { o?: unknown; s?: unknown };
-  return Array.isArray(o) && o.length <= 4096 && o.every((v) => typeof v === 'string') && Array.isArray(s) && s.length % ITEM_SLOTS === 0;
+  return x !== null && typeof x === 'object' && wireError(x as Record<string, unknown>) === null;
 }
 
 function gossipProblem(g: unknown): string | null {

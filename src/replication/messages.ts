@@ -53,6 +53,8 @@ export interface Nack extends Envelope {
 interface WireStateFields {
   o: string[];
   s: unknown[];
+  /** The keys and string values whose slots in s hold byte lengths (wire.ts). */
+  b?: Uint8Array;
   /** Deltas: the writes' keyspace events in order, as pairs [item index, event name] (checked on decode). */
   ev?: unknown[];
 }
@@ -172,11 +174,12 @@ const MAX_ORIGINS = 4096;
 /** Values per state item on the wire (the layout is in wire.ts). */
 export const ITEM_SLOTS = 10;
 
-/** The (o, s) wire form's outer shape; items are checked one by one when decoded (wire.ts). */
-function wireError(m: Record<string, unknown>): string | null {
+/** The (o, s, b) wire form's outer shape; items are checked one by one when decoded (wire.ts). */
+export function wireError(m: Record<string, unknown>): string | null {
   const { o, s } = m;
   if (!Array.isArray(o) || o.length > MAX_ORIGINS || !o.every((x) => typeof x === 'string')) return 'bad origins';
   if (!Array.isArray(s) || s.length % ITEM_SLOTS !== 0 || s.length > MAX_ITEMS * ITEM_SLOTS) return 'bad state list';
+  if (m.b !== undefined && !(m.b instanceof Uint8Array)) return 'bad blob';
   return null;
 }
 

@@ -7,6 +7,7 @@ import { PREFETCH_BATCH_KEYS, type KeyPrefetch } from '../store/prefetch.js';
 import type { Entry } from '../store/entry.js';
 import type { Bus, BusAddress, BusServer } from '../transport/bus.js';
 import { EncodeOnce } from '../transport/codec.js';
+import { ownString } from '../store/own-string.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
@@ -629,10 +630,12 @@ export class Replicator {
   adopt(items: KeyStateItem[], from: string): void {
     const dbs = this.host.keyspace.all();
     this.host.runAsCommand(() => {
-      for (const [dbIndex, key, s] of items) {
+      for (const [dbIndex, item, s] of items) {
         const db = dbs[dbIndex]!;
-        const event = this.mergeState(db, key, s, from);
+        const event = this.mergeState(db, item, s, from);
         if (event === null) continue;
+        // Logged: a key of its own, not a slice of the message's keys (wire.ts).
+        const key = ownString(item);
         this.host.remoteWrite(db, key, event);
         this.changed(db, key, event);
       }

@@ -15,6 +15,7 @@ import type { KeyCrdt } from './key-crdt.js';
 import { isCounterRow, isUint, stateShapeError, type KeyStateItem } from './messages.js';
 import { encodeStream, loadStream, mergeStream, streamStateError } from './stream-writes.js';
 import { StreamValue } from '../store/stream.js';
+import { ownString } from '../store/own-string.js';
 
 /**
  * Between the keyspace and the wire: a key's current CRDT state as a
@@ -110,6 +111,8 @@ export function applyState(crdt: KeyCrdt, db: Database, key: string, s: KeyState
   // Two replicas can revive one tombstone as different types at once (INCR here, HSET there): same version, so the type name decides.
   if (order === 0 && live !== null && !isDead(s) && s.t !== e!.type) order = s.t! > e!.type ? 1 : -1;
   if (order < 0) return null;
+  // The key is kept (a new entry, a tombstone): a copy of its own, not a slice of the message's keys (wire.ts).
+  if (order > 0 && (e === undefined || isDead(s))) key = ownString(key);
   return asRemote(crdt, () => {
     if (order > 0) return isDead(s) ? replaceWithTombstone(crdt, db, key, e, s, null) : replaceLive(crdt, db, key, e, tomb, s, null);
     return isDead(s) ? mergeTombstone(tomb!, s) : mergeLive(crdt, db, e!, s);

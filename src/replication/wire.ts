@@ -1,5 +1,6 @@
 import type { CounterRow, KeyState } from '../crdt/key-state.js';
 import type { KeyStateItem } from './messages.js';
+import { ownInterned, ownString, ownStrings } from '../store/own-string.js';
 import { ITEM_SLOTS, MAX_ITEMS, stateShapeError } from './messages.js';
 
 export { ITEM_SLOTS };
@@ -14,12 +15,25 @@ export { ITEM_SLOTS };
  *
  * A live key has type and value; a tombstone has null there and its delete
  * stamp d in the x slot.
+ *
+ * Keys and string values travel as UTF-8 in one blob `b` (every key, then
+ * every string value, in item order), their slots holding byte lengths. A
+ * string msgpackr decodes is a slice of one string its native extractor made
+ * for the whole message, and a value kept in the keyspace would keep all of
+ * that alive (store/own-string.ts). From the blob each value is read as a
+ * string of its own; keys, mostly only looked up, are slices of one string
+ * of the message's keys, and the one key a merge stores is copied then
+ * (state-apply.ts). Copying every decoded string instead nearly doubled
+ * decoding (240 -> 460 ns a state). Slots holding the strings themselves
+ * (nodes before the blob, older files) are still read.
  */
 
 export interface WireStates {
   /** Origins named by index in s. */
   o: string[];
   s: unknown[];
+  /** The keys, then the string values, whose slots in s hold byte lengths. */
+  b?: Uint8Array;
   /** Deltas: the keyspace events of the writes, in order: [item index, event name] pairs. */
   ev?: unknown[];
 }
@@ -37,6 +51,9 @@ export function encodeStates(items: readonly KeyStateItem[], events?: unknown[])
   const o: string[] = [];
   const index = new Map<string, number>();
   const s: unknown[] = new Array(items.length * ITEM_SLOTS);
+  /** The blob's strings in order, keys first (values are appended after the loop). */
+  const texts: string[] = [];
+  const values: string[] = [];
   let at = 0;
   for (const [db, key, st] of items) {
     let oi = index.get(st.o);
@@ -46,18 +63,43 @@ export function encodeStates(items: readonly KeyStateItem[], events?: unknown[])
       index.set(st.o, oi);
     }
     const dead = (st.g & 1) === 1;
+    const v = dead ? null : st.v;
     s[at++] = db;
-    s[at++] = key;
+    s[at++] = key.length;
+    texts.push(key);
     s[at++] = st.ts;
     s[at++] = oi;
     s[at++] = st.g;
     s[at++] = dead ? null : st.h === 1 ? 'hll' : st.t; // a register-merged HyperLogLog travels as type 'hll'
-    s[at++] = dead ? null : st.v;
+    if (typeof v === 'string') values.push(v);
+    s[at++] = typeof v === 'string' ? v.length : v;
     s[at++] = dead ? (st.d ?? 0) : (st.x ?? 0);
     s[at++] = dead ? 0 : (st.e ?? 0);
     s[at++] = st.c ?? null;
   }
-  return events === undefined ? { o, s } : { o, s, ev: events };
+  for (const v of values) texts.push(v);
+  const b = blobOf(texts, s);
+  return events === undefined ? { o, s, b } : { o, s, b, ev: events };
+}
+
+/**
+ * The UTF-8 of texts, written in one call. The slots hold char counts, which
+ * are the byte lengths when every char is ASCII (the common case); otherwise
+ * they are measured one by one.
+ */
+function blobOf(texts: string[], s: unknown[]): Buffer {
+  const joined = texts.join('');
+  const bytes = Buffer.byteLength(joined, 'utf8');
+  const blob = Buffer.allocUnsafe(bytes);
+  blob.utf8Write(joined, 0);
+  if (bytes !== joined.length) {
+    let next = 0;
+    // Keys first, then values: the order of texts.
+    for (const offset of [1, 6]) {
+      for (let at = offset; at < s.length; at += ITEM_SLOTS) if (typeof s[at] === 'number') s[at] = Buffer.byteLength(texts[next++]!, 'utf8');
+    }
+  }
+  return blob;
 }
 
 /**
@@ -81,20 +123,25 @@ export function decodeEvents(w: WireStates): ItemEvent[] | null {
 
 /**
  * The items of a shape-checked message; each malformed item is skipped and
- * reported. `indexes`, when given, receives each kept item's index in the message.
+ * reported. `indexes`, when given, receives each kept item's index in the
+ * message. Every value is a string of its own (see the blob above).
  */
 export function decodeStates(w: WireStates, dbCount: number, bad: (reason: string) => void, indexes?: number[]): KeyStateItem[] {
   const out: KeyStateItem[] = [];
   const s = w.s;
+  const blob = new BlobReader(w.b, s);
+  const origins = w.o.map(ownInterned);
   for (let at = 0; at < s.length; at += ITEM_SLOTS) {
     const db = s[at];
-    const key = s[at + 1];
-    const origin = w.o[s[at + 3] as number];
-    if (typeof db !== 'number' || !Number.isInteger(db) || db < 0 || db >= dbCount || typeof key !== 'string' || origin === undefined) {
+    // Both blob reads come first: a skipped item's strings must still be stepped over.
+    const key = blob.key(s[at + 1]);
+    const v = blob.value(s[at + 6]);
+    const origin = origins[s[at + 3] as number];
+    if (typeof db !== 'number' || !Number.isInteger(db) || db < 0 || db >= dbCount || typeof key !== 'string' || origin === undefined || v === BAD) {
       bad('bad state item');
       continue;
     }
-    const state = itemState(s, at, origin);
+    const state = itemState(s, at, origin, v);
     const err = stateShapeError(state);
     if (err !== null) bad(`state of ${key}: ${err}`);
     else {
@@ -105,21 +152,108 @@ export function decodeStates(w: WireStates, dbCount: number, bad: (reason: strin
   return out;
 }
 
-function itemState(s: unknown[], at: number, origin: string): KeyState {
+const BAD = Symbol('bad blob length');
+
+/**
+ * Reads a message's blob in item order: keys from the front, values after
+ * the last key. A length that runs past its region makes every later read
+ * BAD (the order is lost).
+ */
+class BlobReader {
+  private readonly bytes: Buffer | null = null;
+  /** The keys' region decoded at once, when it is all ASCII (then char and byte offsets agree). */
+  private keysText: string | null = null;
+  private keyAt = 0;
+  private keysEnd = 0;
+  private valueAt = 0;
+  private broken = false;
+
+  constructor(b: Uint8Array | undefined, s: unknown[]) {
+    if (!(b instanceof Uint8Array)) return;
+    this.bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    for (let at = 1; at < s.length; at += ITEM_SLOTS) if (typeof s[at] === 'number') this.keysEnd += s[at] as number;
+    if (!(this.keysEnd <= this.bytes.length)) {
+      this.broken = true;
+      return;
+    }
+    this.valueAt = this.keysEnd;
+    const text = this.bytes.utf8Slice(0, this.keysEnd);
+    if (text.length === this.keysEnd) this.keysText = text;
+  }
+
+  /** A key slot's key: the next key of the blob (a string in the slot: that string). */
+  key(slot: unknown): unknown {
+    if (typeof slot !== 'number') return slot;
+    const start = this.keyAt;
+    if (!this.take(slot, this.keysEnd, start)) return BAD;
+    this.keyAt += slot;
+    return this.keysText !== null ? this.keysText.substring(start, start + slot) : this.bytes!.utf8Slice(start, start + slot);
+  }
+
+  /** A value slot's value: the next string value of the blob, a copy of a string in the slot, other values as they are. */
+  value(slot: unknown): unknown {
+    if (typeof slot === 'string') return ownString(slot);
+    if (typeof slot !== 'number') return slot;
+    const start = this.valueAt;
+    if (!this.take(slot, this.bytes?.length ?? 0, start)) return BAD;
+    this.valueAt += slot;
+    return this.bytes!.utf8Slice(start, start + slot);
+  }
+
+  private take(length: number, end: number, start: number): boolean {
+    if (this.broken || this.bytes === null || !Number.isInteger(length) || length < 0 || start + length > end) this.broken = true;
+    return !this.broken;
+  }
+}
+
+function itemState(s: unknown[], at: number, origin: string, v: unknown): KeyState {
   const g = s[at + 4] as number;
   const state: KeyState = { ts: s[at + 2] as number, o: origin, g };
   if ((g & 1) === 1) {
     state.d = s[at + 7] as number;
     return state;
   }
-  state.t = s[at + 5] as string;
-  if (state.t === 'hll') {
+  const t = s[at + 5];
+  if (t === 'hll') {
     state.t = 'string';
     state.h = 1;
+  } else {
+    state.t = typeName(t);
   }
-  state.v = s[at + 6] as string | Uint8Array;
+  state.v = ownStrings(v) as string | Uint8Array;
   state.x = s[at + 7] as number;
   state.e = s[at + 8] as number;
-  if (s[at + 9] !== null) state.c = s[at + 9] as CounterRow[];
+  const c = s[at + 9];
+  if (c !== null) state.c = Array.isArray(c) ? c.map(ownRow) : (c as CounterRow[]);
   return state;
+}
+
+/**
+ * The type name as the literal the keyspace compares against: a decoded
+ * copy would be kept on every entry, and compared by content.
+ */
+function typeName(t: unknown): string {
+  switch (t) {
+    case 'string':
+      return 'string';
+    case 'hash':
+      return 'hash';
+    case 'set':
+      return 'set';
+    case 'zset':
+      return 'zset';
+    case 'list':
+      return 'list';
+    case 'stream':
+      return 'stream';
+    default:
+      return t as string; // refused by invalidContent
+  }
+}
+
+/** A counter row's strings as the node's own (rows are kept: meta.counters). Shape is checked later (stateShapeError). */
+function ownRow(row: unknown): CounterRow {
+  if (!Array.isArray(row)) return row as CounterRow;
+  if (typeof row[0] === 'string') row[0] = ownInterned(row[0]);
+  return ownStrings(row) as CounterRow;
 }

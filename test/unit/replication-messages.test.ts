@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../src/replication/messages.js';
-import { decodeStates } from '../../src/replication/wire.js';
+import type { KeyStateItem } from '../../src/replication/messages.js';
+import { decodeStates, encodeStates } from '../../src/replication/wire.js';
+import { BusCodec } from '../../src/transport/codec.js';
+import { ownString } from '../../src/store/own-string.js';
 import { twoSimNodes } from '../helpers/sim.js';
 
 /**
@@ -60,5 +63,65 @@ describe('replication message validation', () => {
     a.client.call('SET', 'k', 'v2');
     await settle(2000);
     expect(b.client.call('GET', 'k')).toBe('v2');
+  });
+});
+
+describe('key states wire form', () => {
+  const codec = new BusCodec();
+  const viaBus = (x: unknown): Record<string, unknown> => codec.decode(codec.encode(x)) as Record<string, unknown>;
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 70 }), fc.string({ unit: 'grapheme', maxLength: 20 }));
+
+  it('carries keys and string values of any text through the blob, next to other values and tombstones', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(15), text, text, fc.constantFrom('string', 'dead', 'payload')), { maxLength: 40 }), (rows) => {
+        const items: KeyStateItem[] = rows.map(([db, key, v, kind], i) => {
+          if (kind === 'dead') return [db, key, { ts: i + 1, o: 'node-a', g: 1, d: 9 }];
+          const value = kind === 'string' ? v : Buffer.from(v, 'utf8');
+          return [db, key, { ts: i + 1, o: i % 2 === 0 ? 'node-a' : 'node-b', g: 0, t: 'string', v: value, x: 0, e: 0 }];
+        });
+        const wire = viaBus(encodeStates(items));
+        expect(wire.b).toBeInstanceOf(Uint8Array);
+        const reasons: string[] = [];
+        const decoded = decodeStates(wire as never, 16, (why) => reasons.push(why));
+        expect(reasons).toEqual([]);
+        expect(decoded.map(([db, key, st]) => [db, key, st.v instanceof Uint8Array ? Buffer.from(st.v) : st.v])).toEqual(
+          items.map(([db, key, st]) => [db, key, st.v]),
+        );
+      }),
+    );
+  });
+
+  it('still reads states whose slots hold the strings themselves (nodes and files from before the blob)', () => {
+    const old = viaBus({ o: ['n1'], s: [0, 'key:0000000000001', 5, 0, 0, 'string', 'v'.repeat(40), 0, 0, null, 1, 'gone', 6, 0, 1, null, null, 7, 0, null] });
+    const decoded = decodeStates(old as never, 16, () => {});
+    expect(decoded).toEqual([
+      [0, 'key:0000000000001', { ts: 5, o: 'n1', g: 0, t: 'string', v: 'v'.repeat(40), x: 0, e: 0 }],
+      [1, 'gone', { ts: 6, o: 'n1', g: 1, d: 7 }],
+    ]);
+  });
+
+  it('refuses the items of a blob their lengths run past, and keeps the rest', () => {
+    const items = [0, 1, 2].map((i): KeyStateItem => [0, `k${i}`, { ts: i + 1, o: 'n1', g: 0, t: 'string', v: `v${i}`, x: 0, e: 0 }]);
+    const overrun = (slot: number): string[] => {
+      const wire = viaBus(encodeStates(items));
+      (wire.s as unknown[])[slot] = 1e6;
+      const reasons: string[] = [];
+      const kept = decodeStates(wire as never, 16, (why) => reasons.push(why)).map(([, key]) => key);
+      expect(reasons.length + kept.length).toBe(3);
+      return kept;
+    };
+    // A key's length moves where the values start: no item can be trusted.
+    expect(overrun(10 + 1)).toEqual([]);
+    // A value's: the items before it keep theirs.
+    expect(overrun(10 + 6)).toEqual(['k0']);
+    const wire = viaBus(encodeStates(items));
+    expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, ...wire, b: 'not bytes' }, 16)).toBe('deltas: bad blob');
+  });
+
+  it('ownString copies any text exactly', () => {
+    fc.assert(fc.property(fc.oneof(text, fc.string({ unit: 'binary', minLength: 17000, maxLength: 17100 })), (x) => {
+        expect(ownString(x)).toBe(x);
+      }),
+    );
   });
 });
