@@ -138,7 +138,11 @@ const memorySubcommands: CommandSpec[] = [
   sub('malloc-stats', 2, [], { since: '4.0.0', summary: 'Returns the allocator statistics.', complexity: 'Depends on how much memory is allocated, could be slow', tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'] },
     (c) => c.reply.verbatim(`Stats not supported for the current allocator (used ${bytesToHuman(c.server.runtime.process.heapUsed())})`)),
   sub('purge', 2, [], { since: '4.0.0', summary: 'Asks the allocator to release memory.', complexity: 'Depends on how much memory is allocated, could be slow', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'] },
-    (c) => c.reply.ok()),
+    // Node's allocator is V8's heap: a full collection is what returns memory, and it re-measures used_memory.
+    (c) => {
+      c.server.runtime.process.measureHeap();
+      c.reply.ok();
+    }),
   helpSubcommand('memory', MEMORY_HELP, '4.0.0'),
 ];
 

@@ -7,6 +7,7 @@ import type { Database } from '../store/database.js';
 import { createDumpPayload, loadDumpPayload, verifyDumpPayload } from '../store/dump.js';
 import type { Bytes, Entry, TypeName } from '../store/entry.js';
 import type { Keyspace } from '../store/keyspace.js';
+import { ownString, ownTypeName } from '../store/own-string.js';
 import { encodeRecord, PersistenceError, PlainRecordWriter } from './record.js';
 
 /**
@@ -165,7 +166,9 @@ function applyPlain(keyspace: Keyspace, p: unknown[], nowMs: number, counts: Loa
       counts.expired++;
       continue;
     }
-    db.addWithExpire(key, type, type === 'string' ? value : loadedValue(key, value), expireAt);
+    // Strings of their own: msgpackr's are slices of one string per record, which a kept slice keeps whole (store/own-string.ts).
+    const own = ownString(key);
+    db.addWithExpire(own, ownTypeName(type) as TypeName, type === 'string' ? (typeof value === 'string' ? ownString(value) : value) : loadedValue(key, value), expireAt);
     // A replicated node gives the key a CRDT version, as RESTORE would.
     if (db.crdt !== null) db.written(key, 'restore');
     counts.loaded++;

@@ -38,8 +38,24 @@ export interface ScanResult {
   intactAfter: boolean;
 }
 
-/** Reads the records of one file's data, stopping at the first defect. */
+/**
+ * Reads the records of one file's data, stopping at the first defect.
+ * msgpackr keeps a view of the last buffer it decoded until the next decode:
+ * after a load, a view of the whole file (96 MB held for good after loading
+ * a 92 MB log). Decoding one byte of its own after the scan lets the file go.
+ */
 export function scanRecords(data: Buffer): ScanResult {
+  try {
+    return scanAll(data);
+  } finally {
+    packr.decode(NIL_FRAME);
+  }
+}
+
+/** MessagePack nil, in a buffer of its own (not a slice of the file). */
+const NIL_FRAME = new Uint8Array([0xc0]);
+
+function scanAll(data: Buffer): ScanResult {
   const payloads: unknown[] = [];
   let at = 0;
   while (at < data.length) {

@@ -1,6 +1,6 @@
 import type { CounterRow, KeyState } from '../crdt/key-state.js';
 import type { KeyStateItem } from './messages.js';
-import { ownInterned, ownString, ownStrings } from '../store/own-string.js';
+import { ownInterned, ownString, ownStrings, ownTypeName } from '../store/own-string.js';
 import { ITEM_SLOTS, MAX_ITEMS, stateShapeError } from './messages.js';
 
 export { ITEM_SLOTS };
@@ -218,7 +218,7 @@ function itemState(s: unknown[], at: number, origin: string, v: unknown): KeySta
     state.t = 'string';
     state.h = 1;
   } else {
-    state.t = typeName(t);
+    state.t = ownTypeName(t);
   }
   state.v = ownStrings(v) as string | Uint8Array;
   state.x = s[at + 7] as number;
@@ -226,29 +226,6 @@ function itemState(s: unknown[], at: number, origin: string, v: unknown): KeySta
   const c = s[at + 9];
   if (c !== null) state.c = Array.isArray(c) ? c.map(ownRow) : (c as CounterRow[]);
   return state;
-}
-
-/**
- * The type name as the literal the keyspace compares against: a decoded
- * copy would be kept on every entry, and compared by content.
- */
-function typeName(t: unknown): string {
-  switch (t) {
-    case 'string':
-      return 'string';
-    case 'hash':
-      return 'hash';
-    case 'set':
-      return 'set';
-    case 'zset':
-      return 'zset';
-    case 'list':
-      return 'list';
-    case 'stream':
-      return 'stream';
-    default:
-      return t as string; // refused by invalidContent
-  }
 }
 
 /** A counter row's strings as the node's own (rows are kept: meta.counters). Shape is checked later (stateShapeError). */

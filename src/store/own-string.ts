@@ -49,3 +49,27 @@ export function ownStrings<T>(x: T): T {
   }
   return x;
 }
+
+/**
+ * A decoded type name as the literal the keyspace compares against: a
+ * decoded copy would be kept on every entry, and compared by content.
+ * Anything else is returned as it is (the caller refuses it).
+ */
+export function ownTypeName(t: unknown): string {
+  switch (t) {
+    case 'string':
+      return 'string';
+    case 'hash':
+      return 'hash';
+    case 'set':
+      return 'set';
+    case 'zset':
+      return 'zset';
+    case 'list':
+      return 'list';
+    case 'stream':
+      return 'stream';
+    default:
+      return t as string;
+  }
+}
