@@ -88,7 +88,8 @@ export class KeyCrdt implements KeyCrdtHooks {
       else if (event === 'pfadd') this.hllWritten(db, e);
       else if (!COUNTER_EVENTS.has(event)) this.restamp(db, e);
     }
-    this.changed(db, key, event);
+    // The delta log holds what it is given for up to delta-log-entries writes: the entry's own key, not the command's copy of it.
+    this.changed(db, e !== undefined ? e.key : key, event);
   }
 
   /**
