@@ -55,13 +55,17 @@ export function encodeStates(items: readonly KeyStateItem[], events?: unknown[])
   const texts: string[] = [];
   const values: string[] = [];
   let at = 0;
-  for (const [db, key, st] of items) {
-    let oi = index.get(st.o);
+  const originIndex = (origin: string): number => {
+    let oi = index.get(origin);
     if (oi === undefined) {
       oi = o.length;
-      o.push(st.o);
-      index.set(st.o, oi);
+      o.push(origin);
+      index.set(origin, oi);
     }
+    return oi;
+  };
+  for (const [db, key, st] of items) {
+    const oi = originIndex(st.o);
     const dead = (st.g & 1) === 1;
     const v = dead ? null : st.v;
     s[at++] = db;
@@ -75,7 +79,8 @@ export function encodeStates(items: readonly KeyStateItem[], events?: unknown[])
     s[at++] = typeof v === 'string' ? v.length : v;
     s[at++] = dead ? (st.d ?? 0) : (st.x ?? 0);
     s[at++] = dead ? 0 : (st.e ?? 0);
-    s[at++] = st.c ?? null;
+    // Counter rows name their origin by its index in o too (a 40-char id per row and key was most of an INCR's bytes).
+    s[at++] = st.c === undefined ? null : st.c.map((r) => [originIndex(r[0]), r[1], r[2], r[3], r[4]]);
   }
   for (const v of values) texts.push(v);
   const b = blobOf(texts, s);
@@ -141,7 +146,7 @@ export function decodeStates(w: WireStates, dbCount: number, bad: (reason: strin
       bad('bad state item');
       continue;
     }
-    const state = itemState(s, at, origin, v);
+    const state = itemState(s, at, origins, v);
     const err = stateShapeError(state);
     if (err !== null) bad(`state of ${key}: ${err}`);
     else {
@@ -206,7 +211,8 @@ class BlobReader {
   }
 }
 
-function itemState(s: unknown[], at: number, origin: string, v: unknown): KeyState {
+function itemState(s: unknown[], at: number, origins: readonly string[], v: unknown): KeyState {
+  const origin = origins[s[at + 3] as number]!;
   const g = s[at + 4] as number;
   const state: KeyState = { ts: s[at + 2] as number, o: origin, g };
   if ((g & 1) === 1) {
@@ -224,13 +230,15 @@ function itemState(s: unknown[], at: number, origin: string, v: unknown): KeySta
   state.x = s[at + 7] as number;
   state.e = s[at + 8] as number;
   const c = s[at + 9];
-  if (c !== null) state.c = Array.isArray(c) ? c.map(ownRow) : (c as CounterRow[]);
+  if (c !== null) state.c = Array.isArray(c) ? c.map((row) => ownRow(row, origins)) : (c as CounterRow[]);
   return state;
 }
 
 /** A counter row's strings as the node's own (rows are kept: meta.counters). Shape is checked later (stateShapeError). */
-function ownRow(row: unknown): CounterRow {
+function ownRow(row: unknown, origins: readonly string[]): CounterRow {
   if (!Array.isArray(row)) return row as CounterRow;
-  if (typeof row[0] === 'string') row[0] = ownInterned(row[0]);
+  // An index into the message's origins; a string from nodes and files before that.
+  if (typeof row[0] === 'number') row[0] = origins[row[0]] ?? row[0];
+  else if (typeof row[0] === 'string') row[0] = ownInterned(row[0]);
   return ownStrings(row) as CounterRow;
 }

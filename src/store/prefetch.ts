@@ -97,9 +97,13 @@ export class KeyPrefetch {
       s ^= e.key.length;
       const v = e.value;
       if (typeof v === 'string') s ^= v.length;
-      // A replicated key's version: what a merge compares and a delta ships.
+      // A replicated key's version: what a merge compares and a delta ships; a counter's rows, what INCR and its merge read.
       const meta = e.crdt;
-      if (meta !== null) s ^= meta.digest;
+      if (meta !== null) {
+        s ^= meta.digest;
+        const rows = meta.counters;
+        if (rows !== null && rows.length > 0) s ^= rows[0]![0].length;
+      }
     }
     for (let j = 0; j < members; j++) {
       const node = this.memberDicts[j]!.chainFind(this.memberNodes[j]!, this.memberHashes[j]!);

@@ -91,6 +91,28 @@ describe('key states wire form', () => {
     );
   });
 
+  it('carries counter rows with their origins as indexes into the origins of the message', () => {
+    const rows: [string, number | string, number | string, number, number][] = [
+      ['node-b', 3, 1, 0, 0],
+      ['node-c', '123456789012345678901234567890', 0, 0.5, 0],
+    ];
+    const items: KeyStateItem[] = [[0, 'counter', { ts: 9, o: 'node-a', g: 0, t: 'string', v: '10', x: 0, e: 0, c: rows }]];
+    const wire = viaBus(encodeStates(items));
+    expect((wire.s as unknown[])[9]).toEqual([
+      [1, 3, 1, 0, 0],
+      [2, '123456789012345678901234567890', 0, 0.5, 0],
+    ]);
+    expect(decodeStates(wire as never, 16, () => {})).toEqual(items);
+    // Rows naming their origin by string, as nodes and files before the index wrote them.
+    const old = viaBus({ o: ['node-a'], s: [0, 'counter', 9, 0, 0, 'string', '10', 0, 0, rows] });
+    expect(decodeStates(old as never, 16, () => {})).toEqual(items);
+    // An index past the origins is refused with its state.
+    const bad = viaBus({ o: ['node-a'], s: [0, 'counter', 9, 0, 0, 'string', '10', 0, 0, [[5, 1, 0, 0, 0]]] });
+    const reasons: string[] = [];
+    expect(decodeStates(bad as never, 16, (why) => reasons.push(why))).toEqual([]);
+    expect(reasons).toEqual(['state of counter: bad counters']);
+  });
+
   it('still reads states whose slots hold the strings themselves (nodes and files from before the blob)', () => {
     const old = viaBus({ o: ['n1'], s: [0, 'key:0000000000001', 5, 0, 0, 'string', 'v'.repeat(40), 0, 0, null, 1, 'gone', 6, 0, 1, null, null, 7, 0, null] });
     const decoded = decodeStates(old as never, 16, () => {});
