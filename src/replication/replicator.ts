@@ -247,7 +247,7 @@ export class Replicator {
       }
       const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
       batch.message ??= new EncodeOnce(this.stamp({ k: 'deltas', first, last: batch.last, ...batch.wire }));
-      if (this.isolated || !peer.link.send(batch.message)) return;
+      if (!this.send(peer, batch.message)) return;
       peer.sentSeq = batch.last;
     }
     if (peer.sentSeq < this.log.lastSeq && !this.flushPending) {
@@ -327,9 +327,10 @@ export class Replicator {
     for (const peer of this.peers) if (peer.link.state === 'ready') this.send(peer, { k: 'pub', ch: channel, msg: message, sh: shard });
   }
 
-  private send(peer: PeerSession, m: Record<string, unknown>): boolean {
+  /** Sends m, signed now; an EncodeOnce message was signed when it was made. */
+  private send(peer: PeerSession, m: Record<string, unknown> | EncodeOnce): boolean {
     if (this.isolated) return false;
-    return peer.link.send(this.stamp(m));
+    return peer.link.send(m instanceof EncodeOnce ? m : this.stamp(m));
   }
 
   /** Signs m with this node's run id, name and HLC (the envelope of messages.ts). */

@@ -240,5 +240,7 @@ function ownRow(row: unknown, origins: readonly string[]): CounterRow {
   // An index into the message's origins; a string from nodes and files before that.
   if (typeof row[0] === 'number') row[0] = origins[row[0]] ?? row[0];
   else if (typeof row[0] === 'string') row[0] = ownInterned(row[0]);
-  return ownStrings(row) as CounterRow;
+  // The counts: a bigint beyond 2^53 travels as its decimal text.
+  for (let i = 1; i < row.length; i++) if (typeof row[i] === 'string') row[i] = ownString(row[i] as string);
+  return row as CounterRow;
 }
