@@ -8,8 +8,9 @@ import type { Scheduler } from './runtime/index.js';
  * A cluster-aware client over in-process connections to the real request
  * path: it routes each command by the key's hash slot through its own slot
  * map (CLUSTER SLOTS), follows -MOVED (updating the map) and -ASK (ASKING,
- * then the command, once) up to a bound, and reports -TRYAGAIN and
- * -CLUSTERDOWN as retryable refusals. A reply that does not come (a node
+ * then the command, once) up to a bound, and reports -TRYAGAIN,
+ * -CLUSTERDOWN and -LOADING (a node catching up after its start) as
+ * retryable refusals. A reply that does not come (a node
  * paused for a manual failover that then crashed) times out: the command's
  * fate is unknown, which the checkers treat as "maybe applied".
  */
@@ -105,7 +106,7 @@ export function redirectOf(reply: Reply): ['MOVED' | 'ASK', number, string] | nu
 }
 
 export function retryable(reply: Reply): boolean {
-  return reply instanceof ReplyError && /^(TRYAGAIN|CLUSTERDOWN) /.test(reply.message);
+  return reply instanceof ReplyError && /^(TRYAGAIN|CLUSTERDOWN|LOADING) /.test(reply.message);
 }
 
 export interface ClientCounters {

@@ -62,11 +62,10 @@ const SETTLE_STEP_MS = 250;
  *   to revive the key's bottom version, which a peer's uncollected tombstone
  *   then deleted; it now stamps a new version, seed 106.)
  *
- * Found and not fixed yet, outside that mix (so not filtered: seeds that hit
- * it fail): `npm run sim -- --seed 40036` loses set members with only
- * crashes and slot moves. Likely a slot handed off to a primary that then
- * crashed (memory lost) before its replica had the adopted states, after the
- * old owner dropped them on the handoff ack. Present at 33717c2 already.
+ * Seed 40036 (crashes and slot moves only) lost set members: a primary
+ * restarted with an empty memory took SADDs before it had caught up with
+ * its replica, and the replica's RESTOREd version of the set won the key.
+ * Nodes now catch up before serving (src/replication/peer-sync.ts).
  */
 export function drawClusterParams(seed: number, knownIssues = false): ClusterParams {
   const r = seededRandom(seed, 'cluster-params');

@@ -281,9 +281,9 @@ export class ClusterWorkload {
     }
   }
 
-  /** An operator moves slots only between nodes that see the cluster ok and run writes now (not paused). */
+  /** An operator moves slots only between nodes that see the cluster ok and run writes now (not paused, not loading). */
   private healthy(l: Life): boolean {
-    return clusterOf(l).state.state === 'ok' && l.server.pauseKind === null;
+    return clusterOf(l).state.state === 'ok' && l.server.pauseKind === null && l.server.replication?.loading !== true;
   }
 }
 

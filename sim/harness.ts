@@ -26,6 +26,8 @@ export interface SimResult {
   params: SimParams;
   failures: string[];
   ops: number;
+  /** Client commands refused with -LOADING while a node caught up with its peers. */
+  loadingRefused: number;
   lives: number;
   convergedAfterMs: number | null;
   network: Record<string, number>;
@@ -77,6 +79,7 @@ export async function runSeed(params: SimParams): Promise<SimResult> {
     params,
     failures,
     ops: workload.opsRun,
+    loadingRefused: workload.loadingRefused,
     lives: cluster.lives.length,
     convergedAfterMs,
     network: { ...network.counters() },

@@ -85,6 +85,7 @@ class ReplicationTotals {
   seeds = 0;
   failed = 0;
   ops = 0;
+  loadingRefused = 0;
   worstConvergeMs = 0;
   readonly network: Record<string, number> = {};
   readonly faults: Record<string, number> = {};
@@ -92,6 +93,7 @@ class ReplicationTotals {
   add(r: SimResult): void {
     this.seeds++;
     this.ops += r.ops;
+    this.loadingRefused += r.loadingRefused;
     this.worstConvergeMs = Math.max(this.worstConvergeMs, r.convergedAfterMs ?? 0);
     add(this.network, r.network);
     add(this.faults, r.faults);
@@ -99,7 +101,7 @@ class ReplicationTotals {
 
   print(): void {
     if (this.seeds === 0) return;
-    process.stdout.write(`\nreplication: ${this.seeds} seeds, ${this.failed} failed, ${this.ops} client operations, slowest convergence ${this.worstConvergeMs} ms after healing\n`);
+    process.stdout.write(`\nreplication: ${this.seeds} seeds, ${this.failed} failed, ${this.ops} client operations (${this.loadingRefused} more refused with -LOADING), slowest convergence ${this.worstConvergeMs} ms after healing\n`);
     process.stdout.write(`  faults injected: ${JSON.stringify(this.faults)}\n`);
     process.stdout.write(`  network: ${JSON.stringify(this.network)}\n`);
   }

@@ -56,6 +56,8 @@ export class Workload {
   readonly increments: IncrOp[] = [];
   readonly failures: string[] = [];
   opsRun = 0;
+  /** Commands refused with -LOADING (a node catching up after its start). */
+  loadingRefused = 0;
   private nextValue = 0;
 
   constructor(
@@ -69,6 +71,13 @@ export class Workload {
 
   /** Runs one random command on the given node and records what it acknowledged. */
   step(life: Life): void {
+    // A node catching up with its peers answers -LOADING to everything (src/replication/peer-sync.ts): a client tries later.
+    const ping = life.client.call('PING');
+    if (ping instanceof ReplyError) {
+      if (ping.message.startsWith('LOADING ')) this.loadingRefused++;
+      else this.failures.push(`PING answered an error: ${ping.message}`);
+      return;
+    }
     this.opsRun++;
     const kind = this.random.next();
     if (kind < 0.25) return this.containers.step(life);

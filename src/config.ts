@@ -53,6 +53,9 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'bus-port', type: 'int', default: '0', min: 0, max: 65535, immutable: true },
   { name: 'delta-log-entries', type: 'int', default: '1000000', min: 1, max: INT_MAX, immutable: true },
   { name: 'anti-entropy-interval-ms', type: 'int', default: '1000', min: 10, max: INT_MAX },
+  // At start, clients get -LOADING until a sync round with a peer completes, or no
+  // round could run for this long (0: serve at once). See src/replication/peer-sync.ts.
+  { name: 'peer-sync-timeout-ms', type: 'int', default: '5000', min: 0, max: INT_MAX },
   { name: 'bind-source-addr', type: 'string', default: '', immutable: true },
   { name: 'protected-mode', type: 'bool', default: 'yes' },
   { name: 'tcp-backlog', type: 'int', default: '511', min: 0, max: INT_MAX, immutable: true },

@@ -37,6 +37,8 @@ export async function startCluster(server: Server, bindHost: string): Promise<Cl
   });
   await replication.start();
   await cluster.start();
+  // Its shard's members from nodes.conf (none for a new node): a restarted node catches up with them first.
+  replication.startPeerSync(config.int('peer-sync-timeout-ms'));
   server.cluster = cluster;
   server.log.info({ id: state.myself.id, cport }, 'Cluster bus listening');
   return cluster;

@@ -96,7 +96,7 @@ function memoryFields(s: Server): Field[] {
 function persistenceFields(s: Server): Field[] {
   if (s.persistence !== null) return s.persistence.infoFields();
   return [
-    ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
+    ['loading', s.replication?.loading === true ? 1 : 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
     ['current_fork_perc', '0.00'], ['current_save_keys_processed', 0], ['current_save_keys_total', 0],
     ['rdb_changes_since_last_save', s.stats.dirty], ['rdb_bgsave_in_progress', 0], ['rdb_last_save_time', s.lastSaveSec],
     ['rdb_last_bgsave_status', 'ok'], ['rdb_last_bgsave_time_sec', -1], ['rdb_current_bgsave_time_sec', -1],

@@ -787,7 +787,7 @@ export class Persistence {
     const sinceStart = job === null ? -1 : Math.round((this.server.now() - job.startedMs) / 1000);
     const aof = this.aof;
     return [
-      ['loading', 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
+      ['loading', this.server.replication?.loading === true ? 1 : 0], ['async_loading', 0], ['current_cow_peak', 0], ['current_cow_size', 0], ['current_cow_size_age', 0],
       ['current_fork_perc', '0.00'], ['current_save_keys_processed', job?.checkpoint.keys ?? 0], ['current_save_keys_total', job === null ? 0 : this.server.keyspace.all().reduce((n, db) => n + db.size, 0)],
       ['rdb_changes_since_last_save', this.changesSinceSave], ['rdb_bgsave_in_progress', running('save')], ['rdb_last_save_time', this.server.lastSaveSec],
       ['rdb_last_bgsave_status', i.rdbLastBgsaveOk ? 'ok' : 'err'], ['rdb_last_bgsave_time_sec', i.rdbLastBgsaveTimeSec],

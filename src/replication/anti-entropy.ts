@@ -18,6 +18,8 @@ export interface AeHost {
   send(peer: PeerSession, message: Record<string, unknown>): boolean;
   /** Merges states received from a peer, in wire form. */
   applyWire(peer: PeerSession, wire: WireStates): void;
+  /** A complete round the peer started was merged here: this node holds what the peer held at its start. */
+  roundMerged(peer: PeerSession): void;
   /** A round this node started ended; an incomplete one is followed by another at once. */
   roundEnded(peer: PeerSession, complete: boolean): void;
 }
@@ -112,6 +114,7 @@ export class AntiEntropy {
   onStates(peer: PeerSession, m: States): void {
     this.host.applyWire(peer, m);
     this.host.send(peer, { k: 'aedone', round: m.round, complete: m.complete });
+    if (m.complete) this.host.roundMerged(peer);
   }
 
   onDone(peer: PeerSession, m: AeDone): void {

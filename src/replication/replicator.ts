@@ -13,6 +13,7 @@ import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
 import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
+import { PeerSync } from './peer-sync.js';
 import { applyState, invalidContent, liveState, tombState } from './state-apply.js';
 import { decodeEvents, decodeStates, encodeStates, type ItemEvent, type WireStates } from './wire.js';
 import { Tombstone } from '../crdt/key-meta.js';
@@ -95,6 +96,8 @@ export class Replicator {
   readonly log: DeltaLog;
   readonly peers: PeerSession[] = [];
   readonly ae: AntiEntropy;
+  /** Catching up with the peers before serving clients (see peer-sync.ts). */
+  readonly sync = new PeerSync();
   private readonly byLabel = new Map<string, PeerSession>();
   private selfLabel: string;
   private server: BusServer | null = null;
@@ -132,7 +135,9 @@ export class Replicator {
       nowMs: () => this.nowMs(),
       send: (peer, m) => this.send(peer, m),
       applyWire: (peer, wire) => this.applyStates(peer, decodeStates(wire, host.keyspace.count, (why) => this.reject(why, peer.label))),
+      roundMerged: (peer) => this.caughtUp(peer),
       roundEnded: (peer, complete) => {
+        if (complete) this.caughtUp(peer);
         if (!complete && (peer.repairing || !this.deltasInFlight(peer))) {
           this.runtime.timer.setImmediate(() => peer.aeRound === null && peer.link.state === 'ready' && this.ae.start(peer));
         }
@@ -146,6 +151,37 @@ export class Replicator {
     const t = this.runtime.timer;
     this.timers.push(t.setInterval(() => this.heartbeat(), this.options.heartbeatMs));
     this.timers.push(t.setInterval(() => this.antiEntropyTick(), this.options.antiEntropyMs));
+  }
+
+  /**
+   * Clients get -LOADING until a complete anti-entropy round with a peer
+   * was merged here, or no round could run for timeoutMs (see peer-sync.ts).
+   * Nothing to wait for without peers.
+   */
+  startPeerSync(timeoutMs: number): void {
+    if (this.peers.length === 0) return;
+    this.sync.start(this.nowMs(), timeoutMs);
+    if (this.sync.active) this.log_.info({ peers: this.peers.length, timeoutMs }, 'Catching up with peers before serving clients');
+  }
+
+  /** Whether clients are refused with -LOADING (catching up with the peers). */
+  get loading(): boolean {
+    return this.sync.active;
+  }
+
+  /** A complete round with the peer was merged here: this node holds what the peer held when it started. */
+  private caughtUp(peer: PeerSession): void {
+    if (!this.sync.active) return;
+    this.sync.active = false;
+    this.log_.info({ peer: peer.label, ms: this.sync.elapsedMs(this.nowMs()) }, 'Caught up with a peer: serving clients');
+  }
+
+  /** No peer could complete a round in time (or none is left): this node serves what it has. */
+  private stopWaitingForPeers(): void {
+    const roundRunning = this.peers.some((p) => p.aeRound !== null);
+    if (!this.sync.givesUp(this.nowMs(), this.peers.length, roundRunning)) return;
+    this.sync.active = false;
+    this.log_.warn({ ms: this.sync.elapsedMs(this.nowMs()) }, 'No peer completed a sync round in time: serving the data this node has');
   }
 
   /** This node's name changed (CLUSTER RESET HARD gives it a new id). */
@@ -367,6 +403,7 @@ export class Replicator {
   private antiEntropyTick(): void {
     const now = this.nowMs();
     for (const peer of this.peers) this.ae.expire(peer, this.options.antiEntropyMs * 5);
+    this.stopWaitingForPeers();
     this.collectTombstones();
     for (let i = 0; i < this.peers.length; i++) {
       const peer = this.peers[(this.aeNext + i) % this.peers.length]!;
@@ -508,6 +545,11 @@ export class Replicator {
     // Back with what its disk kept, or nothing: whatever it lost is ours to repair.
     if (known) peer.repairing = true;
     this.sendHeartbeat(peer);
+    // Catching up: the first peer heard from is asked at once, not at the next tick.
+    if (this.sync.active && peer.aeRound === null && peer.link.state === 'ready') {
+      peer.aeStartedMs = this.nowMs();
+      this.ae.start(peer);
+    }
   }
 
   private onHeartbeat(peer: PeerSession, m: Heartbeat): void {

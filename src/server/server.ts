@@ -34,6 +34,9 @@ import { SlowLog } from './slowlog.js';
 import { ServerStats } from './stats.js';
 import { Tracking } from './tracking.js';
 
+/** Redis's reply while it loads its dataset; here also while a node catches up with its peers. */
+const ERR_LOADING = 'LOADING Redis is loading the dataset in memory';
+
 /** Active expire: keys sampled per step and the share of expired keys that makes the cycle repeat. */
 const EXPIRE_SAMPLES_PER_STEP = 20;
 const EXPIRE_REPEAT_PERCENT = 10;
@@ -308,6 +311,7 @@ export class Server implements KeyspaceListener {
     const listen = { host, port: busPort };
     this.replication = this.createReplicator(listen, `${host}:${busPort}`, peers);
     await this.replication.start();
+    this.replication.startPeerSync(this.config.int('peer-sync-timeout-ms'));
     this.log.info({ busPort, peers: peers.length }, 'Replication bus listening');
   }
 
@@ -418,6 +422,10 @@ export class Server implements KeyspaceListener {
     if (this.cluster !== null && this.redirected(c, cmd, argv)) return;
     if (this.busyError !== null && (cmd.flagBits & FLAG.allow_busy) === 0) {
       this.rejectBusy(c, cmd);
+      return;
+    }
+    if (this.replication !== null && this.replication.loading && (cmd.flagBits & FLAG.loading) === 0) {
+      this.reject(c, cmd, ERR_LOADING);
       return;
     }
     if (c.subs !== null && c.inSubscribedMode() && !SUBSCRIBED_MODE_COMMANDS.has(cmd.fullName)) {

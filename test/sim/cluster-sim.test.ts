@@ -24,6 +24,15 @@ describe('cluster simulator', () => {
     expect(result.failures).toEqual([]);
   });
 
+  // 40036: a primary restarted with an empty memory took SADDs before it had caught up with its
+  // replica, creating the set anew at its bottom version; the replica's copy (a RESTOREd version
+  // from a slot move) then won the key and the SADDs were lost. A node now answers -LOADING
+  // until a sync round with a peer completes (src/replication/peer-sync.ts).
+  it('seed 40036: a restarted primary catches up before it takes writes', async () => {
+    const result = await runClusterSeed(drawClusterParams(40036));
+    expect(result.failures).toEqual([]);
+  });
+
   // Slot moves during partitions (the fault mix default runs still leave out): a deposed primary
   // that kept moving on used to delete the keys of slots it lost, writes it took while cut off
   // included; it now hands them to the slot's owner (src/cluster/handoff.ts). Both seeds failed before.

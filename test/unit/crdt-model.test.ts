@@ -103,6 +103,9 @@ async function replicatingNode(): Promise<Real> {
   const cluster = new SimCluster(scheduler, network, 1, 2, plan, seededRandom(1, 'faults'));
   await cluster.startNode('n1');
   const life = cluster.running()[0]!;
+  // Its peer never answers: the node serves once peer-sync-timeout-ms has passed (peer-sync.ts).
+  for (let i = 0; i < 100 && life.server.replication!.loading; i++) await scheduler.runUntilAsync(scheduler.nowMs + 100);
+  expect(life.server.replication!.loading).toBe(false);
   return { client: life.client, life };
 }
 
