@@ -12,6 +12,7 @@ import { AntiEntropy } from './anti-entropy.js';
 import { DeltaLog } from './delta-log.js';
 import { KeyCrdt } from './key-crdt.js';
 import { parseMessage, type Deltas, type Heartbeat, type KeyStateItem, type Nack, type ReplMessage } from './messages.js';
+import { BATCH_BYTES, BATCH_KEYS, Outbox, type Batch } from './outbox.js';
 import { NACK_INTERVAL_MS, PeerSession } from './peer.js';
 import { PeerSync } from './peer-sync.js';
 import { applyState, invalidContent, liveState, tombState } from './state-apply.js';
@@ -49,20 +50,6 @@ export interface ReplicaHost {
   durableHlc(): number;
 }
 
-/** One deltas message's content: the log range it covers and the states in wire form. */
-interface Batch {
-  first: number;
-  maxLast: number;
-  last: number;
-  wire: WireStates;
-  /** The deltas message, encoded once for every peer it goes to. */
-  message: EncodeOnce | null;
-}
-
-/** Keys per deltas message: bounds message size and the time one batch takes. */
-const BATCH_KEYS = 1000;
-/** Approximate bytes per deltas message (the bus refuses messages over 64 MiB). */
-const BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches sent to one peer per flush before yielding to clients. */
 const BATCHES_PER_FLUSH = 16;
 /** While deltas keep a peer current, anti-entropy with it runs this many times less often. */
@@ -105,6 +92,8 @@ export class Replicator {
   private flushPending = false;
   /** The batch built in this flush, for the next peer at the same log position. */
   private batchCache: Batch | null = null;
+  /** Deltas captured at the end of each I/O round, while their keys are cached. */
+  private readonly outbox: Outbox;
   /** The last seq of a write made inside an atomic unit, per state holder (entry or tombstone). */
   private readonly unitWrites = new WeakMap<object, number>();
   private aeNext = 0;
@@ -127,6 +116,12 @@ export class Replicator {
     this.log = new DeltaLog(options.deltaLogEntries);
     this.crdt = new KeyCrdt(options.selfId, this.hlc, host.keyspace.count, (db, key, event) => this.changed(db, key, event));
     for (const db of host.keyspace.all()) db.crdt = this.crdt;
+    this.outbox = new Outbox(this.log, {
+      sending: () => !this.isolated && this.peers.some((p) => p.link.state === 'ready' && p.peerId !== ''),
+      holder: (db, key) => this.stateHolder(db, key),
+      readableNow: (h) => h instanceof Tombstone || readableNow(h as Entry),
+      state: (h) => (h instanceof Tombstone ? tombState(h) : liveState(this.crdt, h as Entry, (h as Entry).crdt!)),
+    });
     this.selfLabel = options.name;
     this.ae = new AntiEntropy({
       crdt: this.crdt,
@@ -263,11 +258,29 @@ export class Replicator {
     }
   }
 
+  /** The end of an I/O round (Server.flushRound): the round's writes are captured while their keys are cached. */
+  captureRound(): void {
+    if (this.peers.length > 0) this.outbox.captureRound();
+  }
+
   private flush(): void {
     this.flushPending = false;
+    this.pushToAll();
+  }
+
+  /** Sends every peer what it has not been sent: captured batches where they fit, states read now elsewhere. */
+  private pushToAll(): void {
+    this.outbox.captureRound();
+    this.outbox.seal();
     this.batchCache = null;
-    for (const peer of this.peers) this.pushTo(peer);
+    let sentSeq = Infinity;
+    for (const peer of this.peers) {
+      this.pushTo(peer);
+      if (peer.link.state === 'ready' && peer.peerId !== '') sentSeq = Math.min(sentSeq, peer.sentSeq);
+    }
     this.batchCache = null;
+    if (sentSeq === Infinity) this.outbox.clear();
+    else this.outbox.trim(sentSeq);
   }
 
   /** Sends the peer what it has not been sent yet, a bounded number of batches at a time. */
@@ -281,7 +294,7 @@ export class Replicator {
         peer.repairing = true;
         continue;
       }
-      const batch = this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1));
+      const batch = this.outbox.take(first) ?? this.statesFor(first, Math.min(this.log.lastSeq, first + BATCH_KEYS - 1, this.outbox.nextFirstAfter(first) - 1));
       batch.message ??= new EncodeOnce(this.stamp({ k: 'deltas', first, last: batch.last, ...batch.wire }));
       if (!this.send(peer, batch.message)) return;
       peer.sentSeq = batch.last;
@@ -388,11 +401,8 @@ export class Replicator {
   // ---- timers --------------------------------------------------------------
 
   private heartbeat(): void {
-    this.batchCache = null;
-    for (const peer of this.peers) {
-      this.sendHeartbeat(peer);
-      this.pushTo(peer);
-    }
+    for (const peer of this.peers) this.sendHeartbeat(peer);
+    this.pushToAll();
   }
 
   private sendHeartbeat(peer: PeerSession): void {
@@ -585,8 +595,7 @@ export class Replicator {
     const has = Math.min(m.resendFrom - 1, this.log.lastSeq);
     if (has > peer.ackedSeq) peer.ackedSeq = has;
     if (peer.sentSeq > has) peer.sentSeq = Math.max(has, peer.ackedSeq);
-    this.batchCache = null;
-    this.pushTo(peer);
+    this.pushToAll();
   }
 
   /**
@@ -733,6 +742,11 @@ export class Replicator {
 function hlcInfoMs(hlc: number): number {
   if (hlc === Infinity) return -1;
   return hlc <= 0 ? 0 : hlcPhysicalMs(hlc);
+}
+
+/** Whether an entry's state changes only by a logged write (Outbox): a string's value is immutable, a collection is changed in place. */
+function readableNow(e: Entry): boolean {
+  return e.type === 'string' && (e.crdt!.counters !== null || typeof e.value === 'string');
 }
 
 /** Rough encoded size of a state's value, for batch sizing. */

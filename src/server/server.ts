@@ -568,6 +568,7 @@ export class Server implements KeyspaceListener {
   /** The end of an I/O round: queued input runs, then every queued client's replies go out. */
   private readonly flushRound = (): void => {
     this.runQueuedInput();
+    if (this.replication !== null) this.replication.captureRound();
     this.flushScheduled = false;
     const queue = this.flushQueue;
     for (let i = 0; i < queue.length; i++) {

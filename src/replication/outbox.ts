@@ -1,0 +1,170 @@
+import type { KeyState } from '../crdt/key-state.js';
+import type { EncodeOnce } from '../transport/codec.js';
+import type { DeltaLog } from './delta-log.js';
+import type { KeyStateItem } from './messages.js';
+import { encodeStates, type WireStates } from './wire.js';
+
+/** One deltas message's content: the log range it covers and the states in wire form. */
+export interface Batch {
+  first: number;
+  maxLast: number;
+  last: number;
+  wire: WireStates;
+  /** The deltas message, encoded once for every peer it goes to. */
+  message: EncodeOnce | null;
+}
+
+/** Keys per deltas message: bounds message size and the time one batch takes. */
+export const BATCH_KEYS = 1000;
+/** Approximate bytes per deltas message (the bus refuses messages over 64 MiB). */
+export const BATCH_BYTES = 4 * 1024 * 1024;
+/** Sealed batches kept for peers that have not been sent them yet (a peer further behind reads states again). */
+const MAX_SEALED = 32;
+
+/** Where the outbox reads logged keys' states. */
+export interface StateSource {
+  /** Whether any peer takes deltas now (capturing for nobody is wasted work). */
+  sending(): boolean;
+  /** What holds the key's state now (entry or tombstone), if anything. */
+  holder(db: number, key: string): object | undefined;
+  /** Whether the holder's state can only change by a write that is logged: a string value or a tombstone. */
+  readableNow(holder: object): boolean;
+  state(holder: object): KeyState;
+}
+
+/** The batch being filled: items in first-write order, each holder once; events name items by index. */
+interface OpenBatch {
+  first: number;
+  last: number;
+  itemOf: Map<object, number>;
+  items: KeyStateItem[];
+  holders: object[];
+  events: unknown[];
+  bytes: number;
+}
+
+/**
+ * Deltas captured while their keys are still in the CPU cache. The
+ * replicator flushes every FLUSH_DELAY_MS; by then a write's key has left
+ * the cache and looking its state up again was a tenth of a writing node's
+ * CPU. So at the end of each I/O round the round's writes are looked up
+ * and their states read, into a batch that grows until it is sent (or
+ * full) and is then sealed for every peer at that log position.
+ *
+ * Only rounds whose every write leaves a state that changes only by a
+ * logged write (strings, tombstones) are captured: a state read now must
+ * equal the one read at sending time, or a later write in the same atomic
+ * unit could show up without the rest of it. A round that is not captured
+ * (a collection write, a unit still open, more than BATCH_KEYS writes)
+ * seals the batch before it, and the replicator reads those writes' states
+ * when it sends them, as it does for a peer that is behind.
+ */
+export class Outbox {
+  private open: OpenBatch | null = null;
+  /** Sealed batches in log order, not overlapping. */
+  private readonly sealed: Batch[] = [];
+  /** The last seq the capture looked at (captured, or left to be read at sending time). */
+  private seenSeq = 0;
+  /** Scratch: holders of the round's writes. */
+  private readonly roundHolders: (object | undefined)[] = [];
+
+  constructor(
+    private readonly log: DeltaLog,
+    private readonly source: StateSource,
+  ) {}
+
+  /** The end of an I/O round: captures its writes, or seals what was captured before them. */
+  captureRound(): void {
+    const first = this.seenSeq + 1;
+    const last = this.log.lastSeq;
+    if (first > last || this.log.inUnit) return;
+    this.seenSeq = last;
+    if (last - first + 1 > BATCH_KEYS || !this.source.sending() || !this.holdersReadable(first, last)) {
+      this.seal();
+      return;
+    }
+    let open = this.open;
+    if (open !== null && (open.last !== first - 1 || open.last - open.first + 1 + (last - first + 1) > BATCH_KEYS || open.bytes >= BATCH_BYTES)) {
+      this.seal();
+      open = null;
+    }
+    open ??= this.open = { first, last: first - 1, itemOf: new Map(), items: [], holders: [], events: [], bytes: 0 };
+    this.append(open, first, last);
+  }
+
+  /** Looks up the holders of the writes first..last; false if one cannot be read now. */
+  private holdersReadable(first: number, last: number): boolean {
+    const holders = this.roundHolders;
+    holders.length = 0;
+    for (let seq = first; seq <= last; seq++) {
+      const h = this.source.holder(this.log.dbAt(seq), this.log.keyAt(seq));
+      if (h !== undefined && !this.source.readableNow(h)) return false;
+      holders.push(h);
+    }
+    return true;
+  }
+
+  /** Adds the writes first..last (holders looked up) to the open batch; each state is read once, after all. */
+  private append(open: OpenBatch, first: number, last: number): void {
+    const touched: number[] = [];
+    for (let seq = first; seq <= last; seq++) {
+      const h = this.roundHolders[seq - first];
+      if (h === undefined) continue; // no state (as when read at sending time)
+      let item = open.itemOf.get(h);
+      if (item === undefined) {
+        item = open.items.length;
+        open.itemOf.set(h, item);
+        open.items.push([this.log.dbAt(seq), this.log.keyAt(seq), null as unknown as KeyState]);
+        open.holders.push(h);
+      }
+      if (touched[touched.length - 1] !== item) touched.push(item);
+      // Every write's event, in log order: peers replay them to their subscribers.
+      open.events.push(item, this.log.eventAt(seq));
+    }
+    for (const item of touched) {
+      const entry = open.items[item]!;
+      if (entry[2] === null) open.bytes += entry[1].length + 64;
+      entry[2] = this.source.state(open.holders[item]!);
+      const v = entry[2].v;
+      if (typeof v === 'string') open.bytes += v.length;
+    }
+    open.last = last;
+    this.roundHolders.length = 0;
+  }
+
+  /** Seals the open batch: it is sent as it is now to every peer at its position. */
+  seal(): void {
+    const open = this.open;
+    if (open === null) return;
+    this.open = null;
+    if (open.last < open.first) return;
+    this.sealed.push({ first: open.first, maxLast: open.last, last: open.last, wire: encodeStates(open.items, open.events), message: null });
+    if (this.sealed.length > MAX_SEALED) this.sealed.shift();
+  }
+
+  /** The sealed batch starting at `first`, if any. */
+  take(first: number): Batch | null {
+    for (const b of this.sealed) if (b.first === first) return b;
+    return null;
+  }
+
+  /** The first seq of the first sealed batch after `seq` (Infinity: none): where a batch read at sending time must stop. */
+  nextFirstAfter(seq: number): number {
+    for (const b of this.sealed) if (b.first > seq) return b.first;
+    return Infinity;
+  }
+
+  /** Drops sealed batches every peer has been sent (sentSeq: the lowest sent seq of the peers taking deltas). */
+  trim(sentSeq: number): void {
+    let n = 0;
+    while (n < this.sealed.length && this.sealed[n]!.last <= sentSeq) n++;
+    if (n > 0) this.sealed.splice(0, n);
+  }
+
+  /** Forgets everything captured (no peer takes deltas: nothing is captured until one does). */
+  clear(): void {
+    this.open = null;
+    this.sealed.length = 0;
+    this.seenSeq = this.log.lastSeq;
+  }
+}
