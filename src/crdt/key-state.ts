@@ -103,6 +103,8 @@ export function mergeKeyState(a: KeyState, b: KeyState): KeyState {
 export function mergeCounters(a: CounterRow[] | undefined, b: CounterRow[] | undefined): CounterRow[] | undefined {
   if (a === undefined || a.length === 0) return b === undefined || b.length === 0 ? a : b;
   if (b === undefined || b.length === 0) return a;
+  const dominant = dominantRows(a, b);
+  if (dominant !== null) return dominant;
   const out: CounterRow[] = [];
   let i = 0;
   let j = 0;
@@ -124,6 +126,30 @@ export function mergeCounters(a: CounterRow[] | undefined, b: CounterRow[] | und
   if (sameRows(out, a)) return a;
   if (sameRows(out, b)) return b;
   return out;
+}
+
+/**
+ * The common case without allocating: the same origins on both sides and
+ * one side at or above the other in every row (a replica's newer state of a
+ * counter only it or the same nodes increment). Null when neither dominates.
+ */
+function dominantRows(a: CounterRow[], b: CounterRow[]): CounterRow[] | null {
+  if (a.length !== b.length) return null;
+  let aAbove = true;
+  let bAbove = true;
+  for (let i = 0; i < a.length; i++) {
+    const ra = a[i]!;
+    const rb = b[i]!;
+    if (ra[0] !== rb[0]) return null;
+    aAbove &&= rowAtLeast(ra, rb);
+    bAbove &&= rowAtLeast(rb, ra);
+    if (!aAbove && !bAbove) return null;
+  }
+  return aAbove ? a : b;
+}
+
+function rowAtLeast(x: CounterRow, y: CounterRow): boolean {
+  return maxInt(x[1], y[1]) === x[1] && maxInt(x[2], y[2]) === x[2] && x[3] >= y[3] && x[4] >= y[4];
 }
 
 function maxRow(a: CounterRow, b: CounterRow): CounterRow {
