@@ -55,9 +55,15 @@ const SETTLE_STEP_MS = 250;
  *   it lost. Those keys are now handed to the slot's owner before they are
  *   deleted (src/cluster/handoff.ts), which fixed seeds 13 and 120 and
  *   halved the failures of this mix (cluster seeds 1-300: 12 -> 6 failed);
- *   what is left loses counter increments and set members, e.g.
- *   `npm run sim -- --seed 186 --scenario cluster --cluster-known-issues`
- *   (also 1, 193, 226, 257, 292), not diagnosed yet.
+ *   catching up before serving (src/replication/peer-sync.ts) fixed 186,
+ *   226 and 257. What is left loses counter increments and set members:
+ *   `npm run sim -- --seed 193 --scenario cluster --cluster-known-issues`
+ *   (also 1, 292). Seed 193: a primary cut off keeps taking INCRs while its
+ *   replica is elected; an operator then moves the slot, and the move's
+ *   RESTORE is a new version of the key on the target, above the version
+ *   the cut-off primary's increments belong to, so when its handoff finally
+ *   arrives they lose to it (69 increments). Moving a key's CRDT state
+ *   instead of a DUMP payload would keep them; not done.
  *   (Moves of slots holding sets are drawn too: RESTORE of a collection used
  *   to revive the key's bottom version, which a peer's uncollected tombstone
  *   then deleted; it now stamps a new version, seed 106.)

@@ -8,11 +8,12 @@
  * complete anti-entropy round with some peer has been merged here, clients
  * get -LOADING, which is what Redis answers while it loads its dataset.
  * Peers that stay unreachable do not keep the node down: after timeoutMs
- * without a round in progress it serves what it has.
+ * without anything from a peer that brings data it serves what it has.
  */
 export class PeerSync {
   private startedMs = 0;
   private timeoutMs = 0;
+  private progressMs = -Infinity;
   /** True from start() until the first complete round, or the timeout. */
   active = false;
 
@@ -29,13 +30,18 @@ export class PeerSync {
     return nowMs - this.startedMs;
   }
 
+  /** A peer sent something that brings data (an anti-entropy step, deltas): the wait is making progress. */
+  progressed(nowMs: number): void {
+    this.progressMs = nowMs;
+  }
+
   /**
    * Whether waiting is over for lack of anything to wait for: no peers left,
-   * or the timeout passed and no round is under way (a running round is
-   * allowed to finish: it is bringing the data, and it expires if stalled).
+   * or nothing came from any peer for timeoutMs (rounds still bringing data
+   * are waited for however long they take, as Redis loads a big file).
    */
-  givesUp(nowMs: number, peers: number, roundRunning: boolean): boolean {
+  givesUp(nowMs: number, peers: number): boolean {
     if (!this.active) return false;
-    return peers === 0 || (!roundRunning && nowMs - this.startedMs >= this.timeoutMs);
+    return peers === 0 || nowMs - Math.max(this.startedMs, this.progressMs) >= this.timeoutMs;
   }
 }
