@@ -153,8 +153,8 @@ export class Replicator {
 
   /**
    * Clients get -LOADING until a complete anti-entropy round with a peer
-   * was merged here, or no round could run for timeoutMs (see peer-sync.ts).
-   * Nothing to wait for without peers.
+   * was merged here, or nothing that brings data came from any peer for
+   * timeoutMs (see peer-sync.ts). Nothing to wait for without peers.
    */
   startPeerSync(timeoutMs: number): void {
     if (this.peers.length === 0) return;
@@ -174,11 +174,11 @@ export class Replicator {
     this.log_.info({ peer: peer.label, ms: this.sync.elapsedMs(this.nowMs()) }, 'Caught up with a peer: serving clients');
   }
 
-  /** No peer could complete a round in time (or none is left): this node serves what it has. */
+  /** Nothing came from any peer for the timeout (or none is left): this node serves what it has. */
   private stopWaitingForPeers(): void {
     if (!this.sync.givesUp(this.nowMs(), this.peers.length)) return;
     this.sync.active = false;
-    this.log_.warn({ ms: this.sync.elapsedMs(this.nowMs()) }, 'No peer completed a sync round in time: serving the data this node has');
+    this.log_.warn({ ms: this.sync.elapsedMs(this.nowMs()) }, 'No peer brought data in time: serving the data this node has');
   }
 
   /** This node's name changed (CLUSTER RESET HARD gives it a new id). */
