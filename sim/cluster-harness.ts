@@ -62,8 +62,14 @@ const SETTLE_STEP_MS = 250;
  *   replica is elected; an operator then moves the slot, and the move's
  *   RESTORE is a new version of the key on the target, above the version
  *   the cut-off primary's increments belong to, so when its handoff finally
- *   arrives they lose to it (69 increments). Moving a key's CRDT state
- *   instead of a DUMP payload would keep them; not done.
+ *   arrives they lose to it (69 increments). Seed 292 is the mirror case:
+ *   the slot moves to a primary that is cut off, the old shard (not told)
+ *   elects a new primary that revives the key's tombstone and takes INCRs
+ *   on that revival, and the moved copy's RESTORE version outranks them
+ *   after healing (150 increments). Both are split-brain writes on two
+ *   versions of one key, where a new version wins whole (docs/CRDT.md);
+ *   keeping them would take counters that survive a newer version, or
+ *   slot moves that carry the key's version. Not done.
  *   (Moves of slots holding sets are drawn too: RESTORE of a collection used
  *   to revive the key's bottom version, which a peer's uncollected tombstone
  *   then deleted; it now stamps a new version, seed 106.)
