@@ -170,7 +170,7 @@ function applyPlain(keyspace: Keyspace, p: unknown[], nowMs: number, counts: Loa
     const own = ownString(key);
     db.addWithExpire(own, ownTypeName(type) as TypeName, type === 'string' ? (typeof value === 'string' ? ownString(value) : value) : loadedValue(key, value), expireAt);
     // A replicated node gives the key a CRDT version, as RESTORE would.
-    if (db.crdt !== null) db.written(key, 'restore');
+    if (db.crdt !== null) db.written(own, 'restore');
     counts.loaded++;
   }
 }

@@ -37,7 +37,12 @@ export function bytesHash(b: Uint8Array): number {
 }
 
 export function leafOf(key: string): number {
-  return keyHash(key) & (LEAF_COUNT - 1);
+  return leafOfHash(keyHash(key));
+}
+
+/** leafOf with the key's keyHash already known. */
+function leafOfHash(hash: number): number {
+  return hash & (LEAF_COUNT - 1);
 }
 
 const f64 = new Float64Array(1);
@@ -84,7 +89,7 @@ export class MerkleSummary {
   /** Replaces a key's digest (0 = the key is not there); `hash`: keyHash(key), when the caller has it. */
   update(key: string, oldDigest: number, newDigest: number, hash = keyHash(key)): void {
     if (oldDigest === newDigest) return;
-    const leaf = hash & (LEAF_COUNT - 1);
+    const leaf = leafOfHash(hash);
     this.leaves[leaf] = this.leaves[leaf]! ^ oldDigest ^ newDigest;
   }
 

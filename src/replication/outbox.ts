@@ -39,6 +39,8 @@ interface OpenBatch {
   itemOf: Map<object, number>;
   items: KeyStateItem[];
   holders: object[];
+  /** Per item, the capture that last read its state (each is read once per capture, after the capture's writes). */
+  readIn: number[];
   events: unknown[];
   bytes: number;
 }
@@ -65,8 +67,11 @@ export class Outbox {
   private readonly sealed: Batch[] = [];
   /** The last seq the capture looked at (captured, or left to be read at sending time). */
   private seenSeq = 0;
-  /** Scratch: holders of the round's writes. */
+  /** Scratch: holders of the round's writes, and the items they touched. */
   private readonly roundHolders: (object | undefined)[] = [];
+  private readonly touched: number[] = [];
+  /** Counts captures (OpenBatch.readIn). */
+  private captures = 0;
 
   constructor(
     private readonly log: DeltaLog,
@@ -88,7 +93,7 @@ export class Outbox {
       this.seal();
       open = null;
     }
-    open ??= this.open = { first, last: first - 1, itemOf: new Map(), items: [], holders: [], events: [], bytes: 0 };
+    open ??= this.open = { first, last: first - 1, itemOf: new Map(), items: [], holders: [], readIn: [], events: [], bytes: 0 };
     this.append(open, first, last);
   }
 
@@ -106,7 +111,8 @@ export class Outbox {
 
   /** Adds the writes first..last (holders looked up) to the open batch; each state is read once, after all. */
   private append(open: OpenBatch, first: number, last: number): void {
-    const touched: number[] = [];
+    const capture = ++this.captures;
+    const touched = this.touched;
     for (let seq = first; seq <= last; seq++) {
       const h = this.roundHolders[seq - first];
       if (h === undefined) continue; // no state (as when read at sending time)
@@ -114,21 +120,27 @@ export class Outbox {
       if (item === undefined) {
         item = open.items.length;
         open.itemOf.set(h, item);
-        open.items.push([this.log.dbAt(seq), this.log.keyAt(seq), null as unknown as KeyState]);
+        const key = this.log.keyAt(seq);
+        // The state is read below, once the round's writes are all in.
+        open.items.push([this.log.dbAt(seq), key, null as unknown as KeyState]);
         open.holders.push(h);
+        open.readIn.push(0);
+        open.bytes += key.length + 64;
       }
-      if (touched[touched.length - 1] !== item) touched.push(item);
+      if (open.readIn[item] !== capture) {
+        open.readIn[item] = capture;
+        touched.push(item);
+      }
       // Every write's event, in log order: peers replay them to their subscribers.
       open.events.push(item, this.log.eventAt(seq));
     }
     for (const item of touched) {
-      const entry = open.items[item]!;
-      if (entry[2] === null) open.bytes += entry[1].length + 64;
-      entry[2] = this.source.state(open.holders[item]!);
-      const v = entry[2].v;
-      if (typeof v === 'string') open.bytes += v.length;
+      const state = this.source.state(open.holders[item]!);
+      open.items[item]![2] = state;
+      if (typeof state.v === 'string') open.bytes += state.v.length;
     }
     open.last = last;
+    touched.length = 0;
     this.roundHolders.length = 0;
   }
 

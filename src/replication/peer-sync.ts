@@ -14,15 +14,24 @@ export class PeerSync {
   private startedMs = 0;
   private timeoutMs = 0;
   private progressMs = -Infinity;
+  private waiting = false;
+
   /** True from start() until the first complete round, or the timeout. */
-  active = false;
+  get active(): boolean {
+    return this.waiting;
+  }
 
   /** Starts waiting for a round (a timeout of 0: serve at once, nothing to wait for). */
   start(nowMs: number, timeoutMs: number): void {
     if (!(timeoutMs >= 0)) throw new Error(`peer sync timeout must be >= 0, got ${timeoutMs}`);
     this.startedMs = nowMs;
     this.timeoutMs = timeoutMs;
-    this.active = timeoutMs > 0;
+    this.waiting = timeoutMs > 0;
+  }
+
+  /** Caught up, or given up: clients are served from now on. */
+  finish(): void {
+    this.waiting = false;
   }
 
   /** How long the node has been catching up. */

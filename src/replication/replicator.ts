@@ -86,7 +86,7 @@ export class Replicator {
   readonly peers: PeerSession[] = [];
   readonly ae: AntiEntropy;
   /** Catching up with the peers before serving clients (see peer-sync.ts). */
-  readonly sync = new PeerSync();
+  private readonly sync = new PeerSync();
   private readonly byLabel = new Map<string, PeerSession>();
   private selfLabel: string;
   private server: BusServer | null = null;
@@ -170,14 +170,14 @@ export class Replicator {
   /** A complete round with the peer was merged here: this node holds what the peer held when it started. */
   private caughtUp(peer: PeerSession): void {
     if (!this.sync.active) return;
-    this.sync.active = false;
+    this.sync.finish();
     this.log_.info({ peer: peer.label, ms: this.sync.elapsedMs(this.nowMs()) }, 'Caught up with a peer: serving clients');
   }
 
   /** Nothing came from any peer for the timeout (or none is left): this node serves what it has. */
   private stopWaitingForPeers(): void {
     if (!this.sync.givesUp(this.nowMs(), this.peers.length)) return;
-    this.sync.active = false;
+    this.sync.finish();
     this.log_.warn({ ms: this.sync.elapsedMs(this.nowMs()) }, 'No peer brought data in time: serving the data this node has');
   }
 
@@ -273,9 +273,7 @@ export class Replicator {
 
   /** Sends every peer what it has not been sent: captured batches where they fit, states read now elsewhere. */
   private pushToAll(): void {
-    this.outbox.captureRound();
-    this.outbox.seal();
-    this.batchCache = null;
+    this.sealCaptured();
     let sentSeq = Infinity;
     for (const peer of this.peers) {
       this.pushTo(peer);
@@ -284,6 +282,13 @@ export class Replicator {
     this.batchCache = null;
     if (sentSeq === Infinity) this.outbox.clear();
     else this.outbox.trim(sentSeq);
+  }
+
+  /** Before sending: what was captured so far becomes batches, and no batch read at sending time is reused. */
+  private sealCaptured(): void {
+    this.outbox.captureRound();
+    this.outbox.seal();
+    this.batchCache = null;
   }
 
   /** Sends the peer what it has not been sent yet, a bounded number of batches at a time. */
@@ -603,7 +608,8 @@ export class Replicator {
     const has = Math.min(m.resendFrom - 1, this.log.lastSeq);
     if (has > peer.ackedSeq) peer.ackedSeq = has;
     if (peer.sentSeq > has) peer.sentSeq = Math.max(has, peer.ackedSeq);
-    this.pushToAll();
+    this.sealCaptured();
+    this.pushTo(peer);
   }
 
   /**

@@ -17,7 +17,7 @@ describe('PeerSync', () => {
     const sync = new PeerSync();
     sync.start(0, 500);
     expect(sync.givesUp(1, 0)).toBe(true);
-    sync.active = false;
+    sync.finish();
     expect(sync.givesUp(10_000, 2)).toBe(false);
     sync.start(0, 0);
     expect(sync.active).toBe(false);
