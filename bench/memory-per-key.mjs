@@ -24,7 +24,8 @@ function measure(replicated) {
     keyCreated: () => {},
   };
   const keyspace = new Keyspace(16, 1, { nowMs: () => 1_800_000_000_000, expiryPaused: false }, listener);
-  let tick = 0;
+  // Stamps of the size a real HLC hands out today (Hlc: ms since 2020 times 4096), beyond a small integer.
+  let tick = 2 ** 50;
   if (replicated) {
     crdt = new KeyCrdt('f'.repeat(40), { now: () => ++tick }, 16, () => {});
     for (const db of keyspace.all()) db.crdt = crdt;
