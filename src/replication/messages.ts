@@ -49,11 +49,15 @@ export interface Nack extends Envelope {
   resendFrom: number;
 }
 
-/** Key states in the wire form of wire.ts: the origins table and the flat items. */
+/** Key states in the wire form of wire.ts: the origins table and the items' bytes (or, before them, flat slots). */
 interface WireStateFields {
   o: string[];
-  s: unknown[];
-  /** The keys and string values whose slots in s hold byte lengths (wire.ts). */
+  /** Items in bin, their bytes, and the collection values they name (wire-bin.ts). */
+  n?: number;
+  bin?: Uint8Array;
+  cx?: unknown[];
+  /** Before the bytes: ITEM_SLOTS values per item, and the keys and string values whose slots hold byte lengths. */
+  s?: unknown[];
   b?: Uint8Array;
   /** Deltas: the writes' keyspace events in order, as pairs [item index, event name] (checked on decode). */
   ev?: unknown[];
@@ -174,10 +178,14 @@ const MAX_ORIGINS = 4096;
 /** Values per state item on the wire (the layout is in wire.ts). */
 export const ITEM_SLOTS = 10;
 
-/** The (o, s, b) wire form's outer shape; items are checked one by one when decoded (wire.ts). */
+/** The wire form's outer shape, (o, n, bin, cx) or before it (o, s, b); items are checked one by one when decoded (wire.ts). */
 export function wireError(m: Record<string, unknown>): string | null {
   const { o, s } = m;
   if (!Array.isArray(o) || o.length > MAX_ORIGINS || !o.every((x) => typeof x === 'string')) return 'bad origins';
+  if (m.bin !== undefined) {
+    if (!(m.bin instanceof Uint8Array) || !isUint(m.n) || (m.n as number) > MAX_ITEMS) return 'bad state bytes';
+    return m.cx === undefined || (Array.isArray(m.cx) && m.cx.length <= MAX_ITEMS) ? null : 'bad state values';
+  }
   if (!Array.isArray(s) || s.length % ITEM_SLOTS !== 0 || s.length > MAX_ITEMS * ITEM_SLOTS) return 'bad state list';
   if (m.b !== undefined && !(m.b instanceof Uint8Array)) return 'bad blob';
   return null;

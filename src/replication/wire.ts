@@ -2,37 +2,34 @@ import type { CounterRow, KeyState } from '../crdt/key-state.js';
 import type { KeyStateItem } from './messages.js';
 import { ownInterned, ownString, ownStrings, ownTypeName } from '../store/own-string.js';
 import { ITEM_SLOTS, MAX_ITEMS, stateShapeError } from './messages.js';
+import { decodeBin, encodeBin, type BinStates } from './wire-bin.js';
 
 export { ITEM_SLOTS };
 
 /**
- * Key states on the wire: one flat array of ITEM_SLOTS values per key plus a
- * table of the origins (node ids) the message mentions, so a 40-character id
- * is sent once per message instead of once per key. Measured against a list
- * of {ts, o, g, ...} objects: a third of the bytes, decoding 8x faster.
+ * Key states on the wire: the states in bytes (wire-bin.ts) plus a table of
+ * the origins (node ids) the message mentions, so a 40-character id is sent
+ * once per message instead of once per key. Every value a peer keeps is a
+ * string of its own, read from the bytes.
+ *
+ * Nodes and files from before the bytes sent one msgpack array of
+ * ITEM_SLOTS values per key, `s`, still read here:
  *
  *   [db, key, ts, origin index, g, type, value, x or d, e, counters]
  *
  * A live key has type and value; a tombstone has null there and its delete
- * stamp d in the x slot.
- *
- * Keys and string values travel as UTF-8 in one blob `b` (every key, then
- * every string value, in item order), their slots holding byte lengths. A
- * string msgpackr decodes is a slice of one string its native extractor made
- * for the whole message, and a value kept in the keyspace would keep all of
- * that alive (store/own-string.ts). From the blob each value is read as a
- * string of its own; keys, mostly only looked up, are slices of one string
- * of the message's keys, and the one key a merge stores is copied then
- * (state-apply.ts). Copying every decoded string instead nearly doubled
- * decoding (240 -> 460 ns a state). Slots holding the strings themselves
- * (nodes before the blob, older files) are still read.
+ * stamp d in the x slot. Keys and string values could travel as UTF-8 in one
+ * blob `b` (every key, then every string value, in item order), their slots
+ * holding byte lengths; keys are then slices of one string of the message's
+ * keys, and the one key a merge stores is copied then (state-apply.ts).
  */
 
-export interface WireStates {
-  /** Origins named by index in s. */
+export interface WireStates extends Partial<BinStates> {
+  /** Origins named by index in the states. */
   o: string[];
-  s: unknown[];
-  /** The keys, then the string values, whose slots in s hold byte lengths. */
+  /** Before the bytes: ITEM_SLOTS values per item. */
+  s?: unknown[];
+  /** With s: the keys, then the string values, whose slots in s hold byte lengths. */
   b?: Uint8Array;
   /** Deltas: the keyspace events of the writes, in order: [item index, event name] pairs. */
   ev?: unknown[];
@@ -50,11 +47,6 @@ export interface ItemEvent {
 export function encodeStates(items: readonly KeyStateItem[], events?: unknown[]): WireStates {
   const o: string[] = [];
   const index = new Map<string, number>();
-  const s: unknown[] = new Array(items.length * ITEM_SLOTS);
-  /** The blob's strings in order, keys first (values are appended after the loop). */
-  const texts: string[] = [];
-  const values: string[] = [];
-  let at = 0;
   const originIndex = (origin: string): number => {
     let oi = index.get(origin);
     if (oi === undefined) {
@@ -64,47 +56,8 @@ export function encodeStates(items: readonly KeyStateItem[], events?: unknown[])
     }
     return oi;
   };
-  for (const [db, key, st] of items) {
-    const oi = originIndex(st.o);
-    const dead = (st.g & 1) === 1;
-    const v = dead ? null : st.v;
-    s[at++] = db;
-    s[at++] = key.length;
-    texts.push(key);
-    s[at++] = st.ts;
-    s[at++] = oi;
-    s[at++] = st.g;
-    s[at++] = dead ? null : st.h === 1 ? 'hll' : st.t; // a register-merged HyperLogLog travels as type 'hll'
-    if (typeof v === 'string') values.push(v);
-    s[at++] = typeof v === 'string' ? v.length : v;
-    s[at++] = dead ? (st.d ?? 0) : (st.x ?? 0);
-    s[at++] = dead ? 0 : (st.e ?? 0);
-    // Counter rows name their origin by its index in o too (a 40-char id per row and key was most of an INCR's bytes).
-    s[at++] = st.c === undefined ? null : st.c.map((r) => [originIndex(r[0]), r[1], r[2], r[3], r[4]]);
-  }
-  for (const v of values) texts.push(v);
-  const b = blobOf(texts, s);
-  return events === undefined ? { o, s, b } : { o, s, b, ev: events };
-}
-
-/**
- * The UTF-8 of texts, written in one call. The slots hold char counts, which
- * are the byte lengths when every char is ASCII (the common case); otherwise
- * they are measured one by one.
- */
-function blobOf(texts: string[], s: unknown[]): Buffer {
-  const joined = texts.join('');
-  const bytes = Buffer.byteLength(joined, 'utf8');
-  const blob = Buffer.allocUnsafe(bytes);
-  blob.utf8Write(joined, 0);
-  if (bytes !== joined.length) {
-    let next = 0;
-    // Keys first, then values: the order of texts.
-    for (const offset of [1, 6]) {
-      for (let at = offset; at < s.length; at += ITEM_SLOTS) if (typeof s[at] === 'number') s[at] = Buffer.byteLength(texts[next++]!, 'utf8');
-    }
-  }
-  return blob;
+  const bin = encodeBin(items, originIndex);
+  return events === undefined ? { o, ...bin } : { o, ...bin, ev: events };
 }
 
 /**
@@ -113,7 +66,7 @@ function blobOf(texts: string[], s: unknown[]): Buffer {
  */
 export function decodeEvents(w: WireStates): ItemEvent[] | null {
   const ev = w.ev;
-  const items = w.s.length / ITEM_SLOTS;
+  const items = w.bin !== undefined ? w.n! : w.s!.length / ITEM_SLOTS;
   if (!Array.isArray(ev) || ev.length % 2 !== 0 || ev.length > 2 * MAX_ITEMS) return null;
   const out: ItemEvent[] = [];
   for (let i = 0; i < ev.length; i += 2) {
@@ -132,10 +85,15 @@ export function decodeEvents(w: WireStates): ItemEvent[] | null {
  * message. Every value is a string of its own (see the blob above).
  */
 export function decodeStates(w: WireStates, dbCount: number, bad: (reason: string) => void, indexes?: number[]): KeyStateItem[] {
-  const out: KeyStateItem[] = [];
-  const s = w.s;
-  const blob = new BlobReader(w.b, s);
   const origins = w.o.map(ownInterned);
+  if (w.bin !== undefined) return decodeBin(w as BinStates, origins, dbCount, bad, indexes);
+  return decodeSlots(w.s!, w.b, origins, dbCount, bad, indexes);
+}
+
+/** decodeStates of the form before the bytes: ITEM_SLOTS values per item, strings in the slots or in blob b. */
+function decodeSlots(s: unknown[], b: Uint8Array | undefined, origins: string[], dbCount: number, bad: (reason: string) => void, indexes?: number[]): KeyStateItem[] {
+  const out: KeyStateItem[] = [];
+  const blob = new BlobReader(b, s);
   for (let at = 0; at < s.length; at += ITEM_SLOTS) {
     const db = s[at];
     // Both blob reads come first: a skipped item's strings must still be stepped over.

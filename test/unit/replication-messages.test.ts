@@ -71,7 +71,7 @@ describe('key states wire form', () => {
   const viaBus = (x: unknown): Record<string, unknown> => codec.decode(codec.encode(x)) as Record<string, unknown>;
   const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 70 }), fc.string({ unit: 'grapheme', maxLength: 20 }));
 
-  it('carries keys and string values of any text through the blob, next to other values and tombstones', () => {
+  it('carries keys and string values of any text through the bytes, next to other values and tombstones', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(15), text, text, fc.constantFrom('string', 'dead', 'payload')), { maxLength: 40 }), (rows) => {
         const items: KeyStateItem[] = rows.map(([db, key, v, kind], i) => {
@@ -80,7 +80,7 @@ describe('key states wire form', () => {
           return [db, key, { ts: i + 1, o: i % 2 === 0 ? 'node-a' : 'node-b', g: 0, t: 'string', v: value, x: 0, e: 0 }];
         });
         const wire = viaBus(encodeStates(items));
-        expect(wire.b).toBeInstanceOf(Uint8Array);
+        expect(wire.bin).toBeInstanceOf(Uint8Array);
         const reasons: string[] = [];
         const decoded = decodeStates(wire as never, 16, (why) => reasons.push(why));
         expect(reasons).toEqual([]);
@@ -98,10 +98,7 @@ describe('key states wire form', () => {
     ];
     const items: KeyStateItem[] = [[0, 'counter', { ts: 9, o: 'node-a', g: 0, t: 'string', v: '10', x: 0, e: 0, c: rows }]];
     const wire = viaBus(encodeStates(items));
-    expect((wire.s as unknown[])[9]).toEqual([
-      [1, 3, 1, 0, 0],
-      [2, '123456789012345678901234567890', 0, 0.5, 0],
-    ]);
+    expect(wire.o).toEqual(['node-a', 'node-b', 'node-c']);
     expect(decodeStates(wire as never, 16, () => {})).toEqual(items);
     // Rows naming their origin by string, as nodes and files before the index wrote them.
     const old = viaBus({ o: ['node-a'], s: [0, 'counter', 9, 0, 0, 'string', '10', 0, 0, rows] });
@@ -122,13 +119,14 @@ describe('key states wire form', () => {
     ]);
   });
 
-  it('refuses the items of a blob their lengths run past, and keeps the rest', () => {
-    const items = [0, 1, 2].map((i): KeyStateItem => [0, `k${i}`, { ts: i + 1, o: 'n1', g: 0, t: 'string', v: `v${i}`, x: 0, e: 0 }]);
+  it('refuses the items of a blob their lengths run past, and keeps the rest (nodes and files from before the bytes)', () => {
+    const items = [0, 1, 2].map((i) => [0, 2, i + 1, 0, 0, 'string', 2, 0, 0, null]);
+    const blob = Buffer.from('k0k1k2v0v1v2');
     const overrun = (slot: number): string[] => {
-      const wire = viaBus(encodeStates(items));
-      (wire.s as unknown[])[slot] = 1e6;
+      const s = items.flat();
+      s[slot] = 1e6;
       const reasons: string[] = [];
-      const kept = decodeStates(wire as never, 16, (why) => reasons.push(why)).map(([, key]) => key);
+      const kept = decodeStates(viaBus({ o: ['n1'], s, b: blob }) as never, 16, (why) => reasons.push(why)).map(([, key]) => key);
       expect(reasons.length + kept.length).toBe(3);
       return kept;
     };
@@ -136,8 +134,49 @@ describe('key states wire form', () => {
     expect(overrun(10 + 1)).toEqual([]);
     // A value's: the items before it keep theirs.
     expect(overrun(10 + 6)).toEqual(['k0']);
-    const wire = viaBus(encodeStates(items));
-    expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, ...wire, b: 'not bytes' }, 16)).toBe('deltas: bad blob');
+    expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, o: ['n1'], s: items.flat(), b: 'not bytes' }, 16)).toBe('deltas: bad blob');
+  });
+
+  it('carries collections, HyperLogLogs, byte values and counters beyond 2^53', () => {
+    const items: KeyStateItem[] = [
+      [1, 'set', { ts: 2 ** 50, o: 'node-a', g: 2, t: 'set', v: [['m', 3, 'node-a', 0, null, null]], x: 1, e: 1_800_000_000_000 }],
+      [0, 'hll', { ts: 7, o: 'node-b', g: 0, t: 'string', v: 'HYLL', x: 0, e: 0, h: 1 }],
+      [0, 'bytes', { ts: 8, o: 'node-a', g: 0, t: 'string', v: Buffer.from([0, 255, 128]), x: 0, e: 0 }],
+      [0, 'big', { ts: 9, o: 'node-a', g: 0, t: 'string', v: '1', x: 0, e: 0, c: [['node-b', '123456789012345678901234567890', 2 ** 53 - 1, 0.5, 0]] }],
+      [3, 'gone', { ts: 10, o: 'node-b', g: 3, d: 2 ** 52 }],
+    ];
+    const reasons: string[] = [];
+    const decoded = decodeStates(viaBus(encodeStates(items)) as never, 16, (why) => reasons.push(why));
+    expect(reasons).toEqual([]);
+    expect(decoded.map(([db, key, st]) => [db, key, st.v instanceof Uint8Array ? { ...st, v: Buffer.from(st.v) } : st])).toEqual(items);
+  });
+
+  it('refuses what follows a break in the bytes, keeps what came before, and never throws on corrupt bytes', () => {
+    const items = [0, 1, 2].map((i): KeyStateItem => [0, `k${i}`, { ts: i + 1, o: 'n1', g: 0, t: 'string', v: `v${i}`, x: 0, e: 0 }]);
+    const wire = viaBus(encodeStates(items)) as { o: string[]; n: number; bin: Uint8Array };
+    const decode = (bin: Uint8Array, n = 3): { keys: string[]; reasons: string[] } => {
+      const reasons: string[] = [];
+      const keys = decodeStates({ o: wire.o, n, bin }, 16, (why) => reasons.push(why)).map(([, key]) => key);
+      return { keys, reasons };
+    };
+    // Cut short: the last value is missing, the items before it are whole.
+    const cut = decode(wire.bin.subarray(0, wire.bin.length - 1));
+    expect(cut.keys).toEqual(['k0', 'k1']);
+    expect(cut.reasons).toHaveLength(1);
+    // More items announced than the bytes hold; fewer than they hold.
+    expect(decode(wire.bin, 4).keys).toEqual(['k0', 'k1', 'k2']);
+    expect(decode(wire.bin, 2).reasons).toEqual(['bad state list: bytes after the last item']);
+    expect(decode(new Uint8Array([200])).reasons).toEqual(['bad state bytes']);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(wire.bin.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }), (edits) => {
+        const bin = Uint8Array.from(wire.bin);
+        for (const [at, byte] of edits) bin[at] = byte;
+        expect(decode(bin).keys.length).toBeLessThanOrEqual(3);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, ...wire, bin: 'not bytes' }, 16)).toBe('deltas: bad state bytes');
+    expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, ...wire, n: -1 }, 16)).toBe('deltas: bad state bytes');
   });
 
   it('ownString copies any text exactly', () => {
