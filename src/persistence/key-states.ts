@@ -1,5 +1,5 @@
 import { isDead, type KeyState } from '../crdt/key-state.js';
-import type { KeyStateItem } from '../replication/messages.js';
+import { wireError, type KeyStateItem } from '../replication/messages.js';
 import type { KeyCrdt } from '../replication/key-crdt.js';
 import { applyState, invalidState, liveState, stateOf } from '../replication/state-apply.js';
 import { decodeStates, encodeStates, type WireStates } from '../replication/wire.js';
@@ -186,6 +186,8 @@ function applyStates(keyspace: Keyspace, crdt: KeyCrdt | null, w: WireStates, co
   if (crdt === null) {
     throw new PersistenceError('the file holds replicated (CRDT) states: start this node with --peers (or cluster-enabled yes) to load it');
   }
+  const shape = wireError(w as unknown as Record<string, unknown>);
+  if (shape !== null) throw new PersistenceError(`bad key states: ${shape}`);
   let bad: string | null = null;
   const items = decodeStates(w, keyspace.count, (why) => (bad ??= why));
   if (bad !== null) throw new PersistenceError(`bad key state: ${bad}`);

@@ -98,6 +98,7 @@ class ByteWriter {
     const bytes = this.buf.utf8Write(s, lengthAt + 1);
     const lengthBytes = uintBytes(bytes);
     if (lengthBytes > 1) this.buf.copyWithin(lengthAt + lengthBytes, lengthAt + 1, lengthAt + 1 + bytes);
+    // Room for the length was ensured above: this cannot grow (and so lose) the buffer.
     this.uint(bytes);
     this.at = lengthAt + lengthBytes + bytes;
   }
@@ -154,7 +155,7 @@ function encodeTexts(items: readonly KeyStateItem[], originIndex: (origin: strin
     writeRows(w, st.c, originIndex);
   }
   // One string, one length and one write for every key and value: a native call per string cost more than the msgpack slots.
-  const keyChars = keys.length === 0 ? 0 : keyCharsOf(keys);
+  const keyChars = keyCharsOf(keys);
   for (const v of values) keys.push(v);
   const text = keys.join('');
   const textBytes = Buffer.byteLength(text, 'utf8');

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { applyRecord } from '../../src/persistence/key-states.js';
+import { KeyCrdt } from '../../src/replication/key-crdt.js';
 import { parseMessage } from '../../src/replication/messages.js';
+import { Keyspace } from '../../src/store/keyspace.js';
 import type { KeyStateItem } from '../../src/replication/messages.js';
 import { decodeStates, encodeStates } from '../../src/replication/wire.js';
 import { BusCodec } from '../../src/transport/codec.js';
@@ -177,6 +180,21 @@ describe('key states wire form', () => {
     );
     expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, ...wire, bin: 'not bytes' }, 16)).toBe('deltas: bad state bytes');
     expect(parseMessage({ ...envelope, k: 'deltas', first: 1, last: 1, ...wire, n: -1 }, 16)).toBe('deltas: bad state bytes');
+  });
+
+  it('a file record whose states are in no wire form is refused, not a crash', () => {
+    const listener = { keyWritten: (): void => {}, keyExpired: (): void => {}, keyCreated: (): void => {} };
+    const keyspace = new Keyspace(16, 1, { nowMs: () => 1_800_000_000_000, expiryPaused: false }, listener);
+    let tick = 0;
+    const crdt = new KeyCrdt('f'.repeat(40), { now: () => ++tick }, 16, () => {});
+    for (const db of keyspace.all()) db.crdt = crdt;
+    const counts = { loaded: 0, expired: 0, foreign: false, maxTs: 0 };
+    for (const w of [{ o: [], n: 1, bin: 'x' }, { o: [], n: 1e9, bin: new Uint8Array(1) }, { o: [], s: 'x' }, { o: 'x' }]) {
+      expect(() => applyRecord(keyspace, crdt, { w }, 0, counts)).toThrow(/bad key states/);
+    }
+    const good = encodeStates([[0, 'k', { ts: 5, o: 'n1', g: 0, t: 'string', v: 'v', x: 0, e: 0 }]]);
+    applyRecord(keyspace, crdt, { w: good }, 0, counts);
+    expect(keyspace.db(0).entryAt('k')?.value).toBe('v');
   });
 
   it('ownString copies any text exactly', () => {
