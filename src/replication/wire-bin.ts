@@ -50,9 +50,6 @@ export interface BinStates {
   cx?: unknown[];
 }
 
-/** Strings longer than this are measured before they are written (the 3-bytes-a-char bound would over-allocate). */
-const MEASURE_ABOVE_CHARS = 4096;
-
 class ByteWriter {
   private buf: Buffer;
   private view: DataView;
@@ -91,16 +88,9 @@ class ByteWriter {
     this.at += 8;
   }
 
+  /** Only a count beyond 2^53 (its decimal text) is written inline: keys and values go to the text region. */
   text(s: string): void {
-    this.ensure(9 + (s.length > MEASURE_ABOVE_CHARS ? Buffer.byteLength(s, 'utf8') : 3 * s.length));
-    const lengthAt = this.at;
-    // Written after the length's one byte (most are shorter than 128 bytes); moved when the length needs more.
-    const bytes = this.buf.utf8Write(s, lengthAt + 1);
-    const lengthBytes = uintBytes(bytes);
-    if (lengthBytes > 1) this.buf.copyWithin(lengthAt + lengthBytes, lengthAt + 1, lengthAt + 1 + bytes);
-    // Room for the length was ensured above: this cannot grow (and so lose) the buffer.
-    this.uint(bytes);
-    this.at = lengthAt + lengthBytes + bytes;
+    this.bytes(Buffer.from(s, 'utf8'));
   }
 
   bytes(b: Uint8Array): void {
@@ -113,12 +103,6 @@ class ByteWriter {
   done(): Buffer {
     return this.buf.subarray(0, this.at);
   }
-}
-
-function uintBytes(v: number): number {
-  let n = 1;
-  while (v >= 128) (v = Math.floor(v / 128)), n++;
-  return n;
 }
 
 /** Encodes items; `originIndex` names an origin by its index in the message's origins. */
@@ -202,15 +186,14 @@ function writeCount(w: ByteWriter, c: number | string): void {
  */
 class ByteReader {
   broken = false;
-  private readonly view: DataView;
 
   constructor(
     private readonly buf: Buffer,
+    /** buf's bytes as a DataView (one per message, shared by its readers). */
+    private readonly view: DataView,
     public at: number,
     private readonly end: number,
-  ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  ) {}
 
   get done(): boolean {
     return this.at >= this.end;
@@ -284,13 +267,14 @@ class TextRegions {
 
   constructor(
     private readonly buf: Buffer,
+    view: DataView,
     keysAt: number,
     valuesAt: number,
   ) {
     const text = buf.utf8Slice(keysAt, valuesAt);
     this.keyText = text.length === valuesAt - keysAt ? text : null;
-    this.keys = new ByteReader(buf, keysAt, valuesAt);
-    this.values = new ByteReader(buf, valuesAt, buf.length);
+    this.keys = new ByteReader(buf, view, keysAt, valuesAt);
+    this.values = new ByteReader(buf, view, valuesAt, buf.length);
   }
 
   key(bytes: number, base: number): string {
@@ -309,7 +293,8 @@ class TextRegions {
 export function decodeBin(w: BinStates, origins: readonly string[], dbCount: number, bad: (reason: string) => void, indexes?: number[]): KeyStateItem[] {
   const out: KeyStateItem[] = [];
   const buf = Buffer.from(w.bin.buffer, w.bin.byteOffset, w.bin.byteLength);
-  const head = new ByteReader(buf, 0, buf.length);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const head = new ByteReader(buf, view, 0, buf.length);
   const itemBytes = head.uint();
   const keyBytes = head.uint();
   const itemsAt = head.at;
@@ -317,8 +302,8 @@ export function decodeBin(w: BinStates, origins: readonly string[], dbCount: num
     bad('bad state bytes');
     return out;
   }
-  const r = new ByteReader(buf, itemsAt, itemsAt + itemBytes);
-  const texts = new TextRegions(buf, itemsAt + itemBytes, itemsAt + itemBytes + keyBytes);
+  const r = new ByteReader(buf, view, itemsAt, itemsAt + itemBytes);
+  const texts = new TextRegions(buf, view, itemsAt + itemBytes, itemsAt + itemBytes + keyBytes);
   const cx = w.cx ?? [];
   for (let i = 0; i < w.n && i < MAX_ITEMS; i++) {
     const db = r.uint();
