@@ -88,12 +88,14 @@ function firstCommon(a: Uint8Array, b: Uint8Array): number {
 
 // ---- (2) every slot served ----------------------------------------------------
 
-/** null when every node is up and agrees on a healthy slot map; else the first problem. */
+/** null when every node is up, serves clients and agrees on a healthy slot map; else the first problem. */
 export function servedProblem(sim: ClusterModeSim): string | null {
   const lives = sim.running();
   if (lives.length !== sim.names.length) return `${sim.names.length - lives.length} node(s) down`;
   const byId = new Map(lives.map((l) => [clusterOf(l).myself.id, l]));
   for (const l of lives) {
+    // Still catching up after its start: its clients get -LOADING.
+    if (l.server.replication?.loading === true) return `${l.node}: loading`;
     const problem = viewProblem(l, byId) ?? mapDiffers(l, lives[0]!);
     if (problem !== null) return problem;
   }

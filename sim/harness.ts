@@ -67,7 +67,7 @@ export async function runSeed(params: SimParams): Promise<SimResult> {
   const convergedAfterMs = await settle(scheduler, cluster, params.livenessMs);
   const failures = [...workload.failures, ...cluster.startFailures];
   const excused = mayLose(cluster, params.disk);
-  if (convergedAfterMs === null) failures.push(`no convergence within ${params.livenessMs} ms of healing: ${divergence(cluster.running())}`);
+  if (convergedAfterMs === null) failures.push(`no convergence within ${params.livenessMs} ms of healing: ${unsettled(cluster.running())}`);
   else failures.push(...judge(cluster, workload, excused), ...probe.check(cluster.running(), excused));
   if (convergedAfterMs !== null && !(await tombstonesCollected(scheduler, cluster, params.livenessMs))) {
     failures.push(`tombstones still held ${params.livenessMs} ms after convergence: ${cluster.running().map((l) => tombstoneCount(l)).join(',')}`);
@@ -115,7 +115,7 @@ async function settle(scheduler: Scheduler, cluster: SimCluster, budgetMs: numbe
   while (scheduler.nowMs - start <= budgetMs) {
     await scheduler.runUntilAsync(scheduler.nowMs + SETTLE_STEP_MS);
     const running = cluster.running();
-    if (running.length === cluster.names.length && divergence(running) === '') return scheduler.nowMs - start;
+    if (running.length === cluster.names.length && unsettled(running) === '') return scheduler.nowMs - start;
   }
   return null;
 }
@@ -132,6 +132,13 @@ async function tombstonesCollected(scheduler: Scheduler, cluster: SimCluster, bu
     await scheduler.runUntilAsync(scheduler.nowMs + SETTLE_STEP_MS);
   }
   return false;
+}
+
+/** '' when all lives show the same data and serve clients, else what does not. */
+function unsettled(lives: Life[]): string {
+  // A node still catching up with its peers refuses its clients with -LOADING: not healed yet.
+  const loading = lives.find((l) => l.server.replication?.loading === true);
+  return loading === undefined ? divergence(lives) : `${loading.node} still loading`;
 }
 
 /** '' when all lives show the same data, else which node differs from the first. */

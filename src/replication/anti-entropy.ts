@@ -18,7 +18,10 @@ export interface AeHost {
   send(peer: PeerSession, message: Record<string, unknown>): boolean;
   /** Merges states received from a peer, in wire form. */
   applyWire(peer: PeerSession, wire: WireStates): void;
-  /** A complete round the peer started was merged here: this node holds what the peer held at its start. */
+  /**
+   * This node merged the peer's side of a complete round, whichever of the
+   * two started it: it holds what the peer held when the round began.
+   */
   roundMerged(peer: PeerSession): void;
   /** A round this node started ended; an incomplete one is followed by another at once. */
   roundEnded(peer: PeerSession, complete: boolean): void;
@@ -30,7 +33,8 @@ export interface AeHost {
  *   I -> R  ae1     group hashes of every database
  *   R -> I  ae2     R's leaves of the groups that differ (none: in sync)
  *   I -> R  ae3     I's [key, digest] in the leaves that differ
- *   R -> I  ae4     R's states that I lacks or differs on, and the keys R wants
+ *   R -> I  ae4     R's states that I lacks or differs on, and the keys R wants:
+ *                   I merges them and now holds everything R held at the start
  *   I -> R  states  the states R wanted
  *   R -> I  aedone  R merged them: R now holds everything I held at the start
  *
@@ -105,6 +109,10 @@ export class AntiEntropy {
     const r = this.current(peer, m.round);
     if (r === null) return;
     this.host.applyWire(peer, m);
+    // Caught up with the responder here already: waiting for its aedone too
+    // kept a starting node refusing clients for a round's timeout whenever
+    // that message was lost (simulator, cluster seed 2454).
+    if (r.complete && m.complete) this.host.roundMerged(peer);
     const s: KeyStateItem[] = [];
     for (const [db, key] of m.want) pushState(s, this.host.crdt, this.host.dbs()[db]!, key);
     this.host.send(peer, { k: 'states', round: m.round, ...encodeStates(s), complete: r.complete && m.complete });
