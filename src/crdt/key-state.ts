@@ -148,6 +148,51 @@ function dominantRows(a: CounterRow[], b: CounterRow[]): CounterRow[] | null {
   return aAbove ? a : b;
 }
 
+/**
+ * mergeCounters into rows a replica keeps (KeyMeta.counters,
+ * ElementMeta.counters): where b has a's origins, a's rows take b's larger
+ * counts in place. Adopting b's arrays instead gave a key under a replicated
+ * INCR stream a new rows array and row per merge, young objects the
+ * keyspace keeps, which each scavenge then copied and promoted. Returns the
+ * rows to keep (a; b itself when a has none; a new array when b brings
+ * origins a lacks), or null when b adds nothing. Rows kept this way change while their version lasts:
+ * a state that outlives the current step copies them (copyRows).
+ */
+export function joinCountersInPlace(a: CounterRow[] | null, b: CounterRow[] | null | undefined): CounterRow[] | null {
+  if (b === undefined || b === null || b.length === 0) return null;
+  if (a === null || a.length === 0) return b;
+  if (!sameOrigins(a, b)) {
+    const merged = mergeCounters(a, b)!;
+    return merged === a ? null : merged;
+  }
+  let changed = false;
+  for (let i = 0; i < a.length; i++) changed = raiseRow(a[i]!, b[i]!) || changed;
+  return changed ? a : null;
+}
+
+/** Rows' own copies: a state that outlives the current step must not see its rows raised in place. */
+export function copyRows(rows: readonly CounterRow[]): CounterRow[] {
+  return rows.map((r): CounterRow => [r[0], r[1], r[2], r[3], r[4]]);
+}
+
+function sameOrigins(a: readonly CounterRow[], b: readonly CounterRow[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0]) return false;
+  return true;
+}
+
+/** Raises a's counts to b's where b's are larger (one origin's row); returns whether any changed. */
+function raiseRow(a: CounterRow, b: CounterRow): boolean {
+  const p = maxInt(a[1], b[1]);
+  const n = maxInt(a[2], b[2]);
+  if (p === a[1] && n === a[2] && a[3] >= b[3] && a[4] >= b[4]) return false;
+  a[1] = p;
+  a[2] = n;
+  a[3] = Math.max(a[3], b[3]);
+  a[4] = Math.max(a[4], b[4]);
+  return true;
+}
+
 function rowAtLeast(x: CounterRow, y: CounterRow): boolean {
   return maxInt(x[1], y[1]) === x[1] && maxInt(x[2], y[2]) === x[2] && x[3] >= y[3] && x[4] >= y[4];
 }

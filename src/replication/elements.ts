@@ -1,6 +1,6 @@
 import { counterValue } from '../crdt/counter-value.js';
 import { ElementMeta, type KeyMeta } from '../crdt/key-meta.js';
-import { compareVersion, mergeCounters, type CounterRow, type ElementState } from '../crdt/key-state.js';
+import { compareVersion, copyRows, joinCountersInPlace, type CounterRow, type ElementState } from '../crdt/key-state.js';
 import type { Entry } from '../store/entry.js';
 import type { HashLimits, HashValue } from '../store/hash.js';
 import type { SetValue } from '../store/set.js';
@@ -184,7 +184,7 @@ export function elementStates(container: KeyMeta, els: Elements): ElementState[]
   for (const name of els.names()) {
     const m = els.metaOf(name);
     if (m === undefined) continue;
-    out.push([name, m.ts, m.origin, m.gen, m.counters !== null ? m.base : els.valueOf(name), m.counters]);
+    out.push([name, m.ts, m.origin, m.gen, m.counters !== null ? m.base : els.valueOf(name), m.counters !== null ? copyRows(m.counters) : null]);
   }
   // A removal carries its HLC (as text) where a live element has its value.
   if (container.elementTombs !== null) for (const [name, t] of container.elementTombs) out.push([name, t.ts, t.origin, t.gen, String(t.removedAt), null]);
@@ -233,8 +233,8 @@ function mergeElement(container: KeyMeta, els: Elements, r: ElementState, nowHlc
 }
 
 function joinCounters(container: KeyMeta, els: Elements, name: string, m: ElementMeta, remote: CounterRow[] | null): boolean {
-  const merged = mergeCounters(m.counters ?? undefined, remote ?? undefined);
-  if (merged === undefined || merged === m.counters) return false;
+  const merged = joinCountersInPlace(m.counters, remote);
+  if (merged === null) return false;
   if (m.counters === null) m.base = els.valueOf(name) ?? '0';
   const old = m.digest;
   m.counters = merged;

@@ -375,23 +375,25 @@ export class KeyCrdt implements KeyCrdtHooks {
   }
 }
 
-/** Adds an increment to origin's row (rows stay sorted by origin; rows are immutable once shared). */
+/**
+ * Adds an increment to origin's row, in place (see joinCountersInPlace: a
+ * new array and row per INCR were young objects the keyspace kept). Rows
+ * stay sorted by origin; a new origin's row makes a new array.
+ */
 function addToRow(rows: CounterRow[], origin: string, incr: bigint | number, floatIncr: number): CounterRow[] {
   let i = 0;
   while (i < rows.length && rows[i]![0] < origin) i++;
-  const old = rows[i] !== undefined && rows[i]![0] === origin ? rows[i]! : null;
-  const row: CounterRow = [
-    origin,
-    old === null ? 0 : old[1],
-    old === null ? 0 : old[2],
-    (old === null ? 0 : old[3]) + (floatIncr > 0 ? floatIncr : 0),
-    (old === null ? 0 : old[4]) + (floatIncr < 0 ? -floatIncr : 0),
-  ];
+  let out = rows;
+  let row = rows[i];
+  if (row === undefined || row[0] !== origin) {
+    row = [origin, 0, 0, 0, 0];
+    out = rows.slice();
+    out.splice(i, 0, row);
+  }
   if (incr > 0) row[1] = addCount(row[1], incr);
   else if (incr < 0) row[2] = addCount(row[2], -incr);
-  const out = rows.slice();
-  if (old === null) out.splice(i, 0, row);
-  else out[i] = row;
+  if (floatIncr > 0) row[3] += floatIncr;
+  else if (floatIncr < 0) row[4] -= floatIncr;
   return out;
 }
 

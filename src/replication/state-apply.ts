@@ -1,6 +1,6 @@
 import { counterValue } from '../crdt/counter-value.js';
 import { KeyMeta, Tombstone } from '../crdt/key-meta.js';
-import { compareExpire, compareVersion, isDead, mergeCounters, type ElementState, type KeyState } from '../crdt/key-state.js';
+import { compareExpire, compareVersion, copyRows, isDead, joinCountersInPlace, type ElementState, type KeyState } from '../crdt/key-state.js';
 import { HashValue } from '../store/hash.js';
 import { SetValue } from '../store/set.js';
 import { ZSetValue } from '../store/zset.js';
@@ -45,7 +45,8 @@ export function tombState(tomb: Tombstone): KeyState {
 
 export function liveState(crdt: KeyCrdt, e: Entry, meta: KeyMeta): KeyState {
   const s: KeyState = { ts: meta.ts, o: meta.origin, g: meta.gen, t: e.type, v: encodeValue(crdt, e, meta), x: meta.epoch, e: e.expireAt };
-  if (meta.counters !== null) s.c = meta.counters;
+  // A state can outlive this step (the outbox's, until sealed) while the key's rows are raised in place.
+  if (meta.counters !== null) s.c = copyRows(meta.counters);
   if (meta.registersHash !== 0) s.h = 1;
   return s;
 }
@@ -266,8 +267,8 @@ function mergeLive(crdt: KeyCrdt, db: Database, e: Entry, s: KeyState): string |
       event = 'pfadd';
     }
   }
-  const counters = mergeCounters(meta.counters ?? undefined, s.c);
-  if (counters !== undefined && counters !== meta.counters) {
+  const counters = joinCountersInPlace(meta.counters, s.c);
+  if (counters !== null) {
     if (meta.counters === null) meta.base = s.v as string;
     meta.counters = counters;
     e.value = counterValue(meta.base, counters);

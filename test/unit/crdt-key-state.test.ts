@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { counterValue } from '../../src/crdt/counter-value.js';
-import { counterIntWire, mergeKeyState, type CounterRow, type KeyState } from '../../src/crdt/key-state.js';
+import { copyRows, counterIntWire, joinCountersInPlace, mergeKeyState, type CounterRow, type KeyState } from '../../src/crdt/key-state.js';
 
 /**
  * The per-key join of crdt/key-state.ts is a semilattice: commutative,
@@ -86,5 +86,32 @@ describe('key state merge', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('joins counters in place to the same rows as the pure join', () => {
+    // Counts past 2^53 travel as decimal text: some rows carry those.
+    const rows = fc.oneof(counterRows, counterRows.map((rs) => rs.map((r): CounterRow => [r[0], r[1] === 0 ? 0 : `${2 ** 53}${r[1]}`, r[2], r[3], r[4]])));
+    fc.assert(
+      fc.property(rows, rows, (a, b) => {
+        const pure = mergeKeyState({ ts: 1, o: 'a', g: 0, t: 'string', v: '0', c: a }, { ts: 1, o: 'a', g: 0, t: 'string', v: '0', c: b }).c ?? [];
+        const kept = a.length === 0 ? null : copyRows(a);
+        const before = JSON.stringify(kept);
+        const joined = joinCountersInPlace(kept, copyRows(b));
+        const held = joined ?? kept ?? [];
+        expect(JSON.stringify(held.map((r) => r.map(String)))).toBe(JSON.stringify(pure.map((r) => r.map(String))));
+        // null exactly when b added nothing; the kept array itself when it already had b's origins.
+        expect(joined === null).toBe(JSON.stringify(held) === before || (kept === null && b.length === 0));
+        if (kept !== null && joined !== null && b.length === kept.length && b.every((r, i) => r[0] === kept[i]![0])) expect(joined).toBe(kept);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('copies rows so a kept state does not see later in-place raises', () => {
+    const rows: CounterRow[] = [['a', 1, 0, 0, 0]];
+    const copy = copyRows(rows);
+    joinCountersInPlace(rows, [['a', 5, 2, 0.5, 0]]);
+    expect(rows).toEqual([['a', 5, 2, 0.5, 0]]);
+    expect(copy).toEqual([['a', 1, 0, 0, 0]]);
   });
 });
