@@ -25,6 +25,12 @@ export interface AeHost {
   roundMerged(peer: PeerSession): void;
   /** A round this node started ended; an incomplete one is followed by another at once. */
   roundEnded(peer: PeerSession, complete: boolean): void;
+  /**
+   * Whether a round that found `differingLeaves` of LEAF_COUNT leaves
+   * different should stop here, before either side scans its keyspace:
+   * true while deltas on their way explain that much difference.
+   */
+  deferRound(peer: PeerSession, differingLeaves: number): boolean;
 }
 
 /**
@@ -74,6 +80,7 @@ export class AntiEntropy {
       const leaves = this.host.crdt.merkle[db]!.groupLeaves(group);
       for (let i = 0; i < GROUP_FANOUT; i++) if (leaves[i] !== theirs[i]) wanted.push([db, group * GROUP_FANOUT + i]);
     }
+    if (this.host.deferRound(peer, wanted.length)) return this.finish(peer, false, m.hlc);
     const { leaves, keys, complete } = this.collect(wanted);
     r.complete &&= complete;
     this.host.send(peer, { k: 'ae3', round: m.round, leaves, keys, complete });

@@ -36,6 +36,8 @@ export class PeerSession {
   aeRound: AeRound | null = null;
   /** When this node last started a round with the peer (Unix ms), and the ack seen at the last tick. */
   aeStartedMs = -Infinity;
+  /** Rounds in a row that stopped at their leaves because deltas in flight explained the difference (Replicator.deferRound). */
+  aeDeferred = 0;
   ackedAtLastTick = 0;
   appliedAtLastTick = 0;
   /**

@@ -27,6 +27,8 @@ class Node {
   other!: Node;
   merged = 0;
   ended: boolean[] = [];
+  /** Rounds that find this many differing leaves stop there (Infinity: never). */
+  deferFrom = Infinity;
   private tick = 0;
 
   constructor(
@@ -56,6 +58,7 @@ class Node {
       },
       roundMerged: () => this.merged++,
       roundEnded: (_peer, complete) => this.ended.push(complete),
+      deferRound: (_peer, differingLeaves) => differingLeaves >= this.deferFrom,
     });
   }
 
@@ -126,5 +129,20 @@ describe('anti-entropy round', () => {
     expect(a.get('k')).toBeUndefined();
     expect(a.merged).toBe(0);
     expect(b.merged).toBe(0);
+  });
+
+  it('stops at the leaves when the host defers, before either side ships states', () => {
+    const [a, b] = pair([]);
+    for (let i = 0; i < 50; i++) b.set(`k${i}`, 'v');
+    a.deferFrom = 10;
+    a.ae.start(a.peer);
+    expect(a.get('k0')).toBeUndefined();
+    expect(a.ended).toEqual([false]);
+    expect(a.merged).toBe(0);
+    // A small difference is not deferred.
+    a.deferFrom = 1000;
+    a.ae.start(a.peer);
+    expect(a.get('k0')).toBe('v');
+    expect(a.ended).toEqual([false, true]);
   });
 });
