@@ -27,16 +27,17 @@ export interface StateSource {
   sending(): boolean;
   /** What holds the key's state now (entry or tombstone), if anything. */
   holder(db: number, key: string): object | undefined;
+  /** A hash of the holder for HolderIndex (an entry's dict hash, which RENAME and MOVE change: the index copes). */
+  holderHash(holder: object): number;
   /** Whether the holder's state can only change by a write that is logged: a string value or a tombstone. */
   readableNow(holder: object): boolean;
   state(holder: object): KeyState;
 }
 
-/** The batch being filled: items in first-write order, each holder once; events name items by index. */
+/** The batch being filled: items in first-write order, each holder once (Outbox.itemOf); events name items by index. */
 interface OpenBatch {
   first: number;
   last: number;
-  itemOf: Map<object, number>;
   items: KeyStateItem[];
   holders: object[];
   /** Per item, the capture that last read its state (each is read once per capture, after the capture's writes). */
@@ -72,6 +73,8 @@ export class Outbox {
   private readonly touched: number[] = [];
   /** Counts captures (OpenBatch.readIn). */
   private captures = 0;
+  /** The open batch's item index of each holder in it. */
+  private readonly itemOf = new HolderIndex(BATCH_KEYS);
 
   constructor(
     private readonly log: DeltaLog,
@@ -93,7 +96,7 @@ export class Outbox {
       this.seal();
       open = null;
     }
-    open ??= this.open = { first, last: first - 1, itemOf: new Map(), items: [], holders: [], readIn: [], events: [], bytes: 0 };
+    open ??= this.open = { first, last: first - 1, items: [], holders: [], readIn: [], events: [], bytes: 0 };
     this.append(open, first, last);
   }
 
@@ -116,13 +119,19 @@ export class Outbox {
     for (let seq = first; seq <= last; seq++) {
       const h = this.roundHolders[seq - first];
       if (h === undefined) continue; // no state (as when read at sending time)
-      let item = open.itemOf.get(h);
-      if (item === undefined) {
+      const db = this.log.dbAt(seq);
+      const key = this.log.keyAt(seq);
+      const hash = this.source.holderHash(h);
+      let item = this.itemOf.get(h, hash);
+      // RENAME and MOVE move an entry to another key: an item of an earlier
+      // capture then names the old key, and keeps the state it had there.
+      // Reusing it shipped the entry's new state under its old name, which
+      // brought a renamed key back on every node.
+      if (item < 0 || !namesKey(open.items[item]!, db, key)) {
         item = open.items.length;
-        open.itemOf.set(h, item);
-        const key = this.log.keyAt(seq);
+        this.itemOf.put(h, hash, item);
         // The state is read below, once the round's writes are all in.
-        open.items.push([this.log.dbAt(seq), key, null as unknown as KeyState]);
+        open.items.push([db, key, null as unknown as KeyState]);
         open.holders.push(h);
         open.readIn.push(0);
         open.bytes += key.length + 64;
@@ -149,6 +158,7 @@ export class Outbox {
     const open = this.open;
     if (open === null) return;
     this.open = null;
+    this.itemOf.clear();
     if (open.last < open.first) return;
     this.sealed.push({ first: open.first, maxLast: open.last, last: open.last, wire: encodeStates(open.items, open.events), message: null });
     if (this.sealed.length > MAX_SEALED) this.sealed.shift();
@@ -176,7 +186,68 @@ export class Outbox {
   /** Forgets everything captured (no peer takes deltas: nothing is captured until one does). */
   clear(): void {
     this.open = null;
+    this.itemOf.clear();
     this.sealed.length = 0;
     this.seenSeq = this.log.lastSeq;
+  }
+}
+
+function namesKey(item: KeyStateItem, db: number, key: string): boolean {
+  return item[0] === db && item[1] === key;
+}
+
+/**
+ * Small integers by object identity for one batch, over a table reused from
+ * batch to batch: open addressing on a hash the source gives each holder. A
+ * Map per batch spent its time growing (rehashes and lookups were 1.2% of a
+ * writer's CPU under SET P=1, perf).
+ */
+class HolderIndex {
+  private readonly holders: (object | null)[];
+  private readonly values: Int32Array;
+  private readonly mask: number;
+  private size = 0;
+
+  /** Holds up to `capacity` holders, at a load of at most a quarter. */
+  constructor(private readonly capacity: number) {
+    const slots = 1 << Math.ceil(Math.log2(capacity * 4));
+    this.holders = new Array<object | null>(slots).fill(null);
+    this.values = new Int32Array(slots);
+    this.mask = slots - 1;
+  }
+
+  /** The value set for holder, or -1. */
+  get(holder: object, hash: number): number {
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const h = this.holders[i];
+      if (h === holder) return this.values[i]!;
+      if (h === null) return -1;
+    }
+  }
+
+  /**
+   * Sets holder's value: where get() finds it, or in a new slot (a holder
+   * whose hash changed since can hold two; get() returns either, which the
+   * caller checks).
+   */
+  put(holder: object, hash: number, value: number): void {
+    let i = hash & this.mask;
+    for (; this.holders[i] !== null; i = (i + 1) & this.mask) {
+      if (this.holders[i] === holder) {
+        this.values[i] = value;
+        return;
+      }
+    }
+    if (this.size >= this.capacity) throw new Error(`HolderIndex: more than ${this.capacity} holders`);
+    this.holders[i] = holder;
+    this.values[i] = value;
+    this.size++;
+  }
+
+  /** Forgets every holder (and lets them be collected). */
+  clear(): void {
+    if (this.size === 0) return;
+    this.holders.fill(null);
+    this.size = 0;
   }
 }

@@ -124,6 +124,7 @@ export class Replicator {
     this.outbox = new Outbox(this.log, {
       sending: () => !this.isolated && this.peers.some((p) => p.link.state === 'ready' && p.peerId !== ''),
       holder: (db, key) => this.stateHolder(db, key),
+      holderHash: (h) => (h instanceof Tombstone ? h.digest : (h as Entry).hash),
       readableNow: (h) => h instanceof Tombstone || readableNow(h as Entry),
       state: (h) => (h instanceof Tombstone ? tombState(h) : liveState(this.crdt, h as Entry, (h as Entry).crdt!)),
     });

@@ -6,7 +6,7 @@ import { decodeEvents, decodeStates } from '../../src/replication/wire.js';
 
 /** A keyspace of holders: strings (readable now) or lists (read at sending time). */
 class FakeKeys implements StateSource {
-  readonly holders = new Map<string, { type: string; value: string; ts: number }>();
+  readonly holders = new Map<string, { type: string; value: string; ts: number; hash: number }>();
   peers = true;
   private ts = 1;
 
@@ -15,8 +15,19 @@ class FakeKeys implements StateSource {
     if (h !== undefined && h.type === type) {
       h.value = value;
       h.ts = this.ts++;
-    } else this.holders.set(key, { type, value, ts: this.ts++ });
+    } else this.holders.set(key, { type, value, ts: this.ts++, hash: this.holders.size % 3 });
     log.append(0, key, 0, type === 'string' ? 'set' : 'rpush');
+  }
+
+  /** RENAME: the same holder object moves to `to`; `from` keeps a deleted marker. */
+  rename(log: DeltaLog, from: string, to: string): void {
+    const h = this.holders.get(from)!;
+    this.holders.set(from, { type: 'string', value: '(deleted)', ts: this.ts++, hash: h.hash });
+    h.ts = this.ts++;
+    h.hash++; // an entry's dict hash changes with its key
+    this.holders.set(to, h);
+    log.append(0, from, 0, 'rename_from');
+    log.append(0, to, 0, 'rename_to');
   }
 
   sending(): boolean {
@@ -24,6 +35,10 @@ class FakeKeys implements StateSource {
   }
   holder(_db: number, key: string): object | undefined {
     return this.holders.get(key);
+  }
+  holderHash(h: object): number {
+    // Most holders collide: the index must tell them apart by identity.
+    return (h as { hash: number }).hash;
   }
   readableNow(h: object): boolean {
     return (h as { type: string }).type === 'string';
@@ -73,6 +88,21 @@ describe('Outbox', () => {
     const next = outbox.take(6)!;
     expect([next.first, next.last]).toEqual([6, 6]);
     expect(content(next.wire).items).toEqual([['b', '9']]);
+  });
+
+  it('gives a holder that moved to another key (RENAME, MOVE) a new item, and leaves the old key its own states', () => {
+    const { log, keys, outbox } = setup();
+    keys.write(log, 'a', '1');
+    outbox.captureRound();
+    keys.rename(log, 'a', 'b');
+    outbox.captureRound();
+    keys.write(log, 'b', '2');
+    outbox.captureRound();
+    outbox.seal();
+    expect(content(outbox.take(1)!.wire)).toEqual({
+      items: [['a', '1'], ['a', '(deleted)'], ['b', '2']],
+      events: [['a', 'set'], ['a', 'rename_from'], ['b', 'rename_to'], ['b', 'set']],
+    });
   });
 
   it('leaves a round with a collection write to be read at sending time, sealing what came before', () => {
