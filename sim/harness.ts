@@ -53,7 +53,11 @@ export async function runSeed(params: SimParams): Promise<SimResult> {
   const scheduler = new Scheduler();
   const network = new SimNetwork(scheduler, seededRandom(params.seed, 'network'));
   const cluster = new SimCluster(scheduler, network, params.seed, params.nodes, params.plan, seededRandom(params.seed, 'faults'), params.disk);
-  const workload = new Workload(seededRandom(params.seed, 'workload'), () => scheduler.nowMs);
+  const workload = new Workload(
+    seededRandom(params.seed, 'workload'),
+    () => scheduler.nowMs,
+    (ms, fn) => scheduler.after(ms, fn),
+  );
   const probe = new DurabilityProbe(scheduler, network, cluster, seededRandom(params.seed, 'probe'));
   await cluster.startAll();
   await scheduler.runUntilAsync(scheduler.nowMs + 1000);

@@ -64,6 +64,8 @@ export class Workload {
     private readonly random: Random,
     /** Virtual time, stamped on every acknowledged write. */
     private readonly now: () => number = () => 0,
+    /** Runs fn after ms of virtual time (a command that must come in a later I/O round). */
+    private readonly later: (ms: number, fn: () => void) => void = (_ms, fn) => fn(),
   ) {
     this.containers = new ContainerWorkload(random, now);
     this.lists = new ListWorkload(random, now);
@@ -89,7 +91,17 @@ export class Workload {
     if (r < 0.82) return this.register(life, key, 'del', ['DEL', key]);
     if (r < 0.92) return this.register(life, key, 'expire', ['EXPIRE', key, 1000 + this.random.int(4000)]);
     if (r < 0.96) return this.register(life, key, 'persist', ['PERSIST', key]);
-    if (r < 0.98) return this.rename(life, key, `r${this.random.int(REGISTER_KEYS)}`);
+    if (r < 0.97) return this.rename(life, key, `r${this.random.int(REGISTER_KEYS)}`);
+    if (r < 0.98) {
+      // A write, and a RENAME of that key a millisecond later: the next I/O round of the same
+      // replication batch, where the moved entry once went out under its old name.
+      this.register(life, key, 'set', ['SET', key, `v${++this.nextValue}`]);
+      const to = `r${this.random.int(REGISTER_KEYS)}`;
+      this.later(1, () => {
+        if (!life.client.closed) this.rename(life, key, to);
+      });
+      return;
+    }
     if (r < 0.99) {
       // Short-lived keys: they really expire during the run (each node by its own, skewed clock).
       this.expectNoError(life.client.call('SET', `t${this.random.int(4)}`, `v${++this.nextValue}`, 'PX', String(200 + this.random.int(2800))), 'SET PX');

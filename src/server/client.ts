@@ -203,7 +203,13 @@ export class Client {
       this.server.call(this, this.parser.command);
     }
     if (this.socket.deferWrites === true) this.server.flushLater(this);
-    else this.flush();
+    else {
+      this.flush();
+      // The I/O round still ends after this turn, as it does for deferred sockets: its writes are
+      // captured for replication then (Server.flushRound), so the simulator's one-command rounds
+      // batch as production's do.
+      this.server.endRoundLater();
+    }
   }
 
   /**

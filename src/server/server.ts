@@ -559,6 +559,11 @@ export class Server implements KeyspaceListener {
     this.scheduleRound();
   }
 
+  /** Ends this I/O round after the current turn (a socket that wrote its replies at once: Client.processInput). */
+  endRoundLater(): void {
+    this.scheduleRound();
+  }
+
   private scheduleRound(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
