@@ -183,11 +183,9 @@ function sameOrigins(a: readonly CounterRow[], b: readonly CounterRow[]): boolea
 
 /** Raises a's counts to b's where b's are larger (one origin's row); returns whether any changed. */
 function raiseRow(a: CounterRow, b: CounterRow): boolean {
-  const p = maxInt(a[1], b[1]);
-  const n = maxInt(a[2], b[2]);
-  if (p === a[1] && n === a[2] && a[3] >= b[3] && a[4] >= b[4]) return false;
-  a[1] = p;
-  a[2] = n;
+  if (rowAtLeast(a, b)) return false;
+  a[1] = maxInt(a[1], b[1]);
+  a[2] = maxInt(a[2], b[2]);
   a[3] = Math.max(a[3], b[3]);
   a[4] = Math.max(a[4], b[4]);
   return true;
