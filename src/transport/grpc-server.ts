@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import type { Timer } from '../runtime/timer.js';
 import type { BusAddress, BusMessageHandler, BusServer } from './bus.js';
 import { FrameError, type BusCodec } from './codec.js';
-import { BUS_SERVICE, EMPTY_RESPONSE, hostPort, serverOptions } from './grpc-service.js';
+import { BUS_SERVICE, EMPTY_RESPONSE, hostPort, RECEIVE_WINDOW_BYTES, serverOptions } from './grpc-service.js';
+import { widenReceiveWindow } from './receive-window.js';
 import { WarnThrottle } from './warn-throttle.js';
 
 /** How long close() lets streams and connections end gracefully before forcing them. */
@@ -37,6 +38,7 @@ export class GrpcBusServer implements BusServer {
     private readonly onMessage: BusMessageHandler,
   ) {
     this.server = new grpc.Server(serverOptions(context.codec.maxMessageBytes));
+    widenReceiveWindow(this.server, RECEIVE_WINDOW_BYTES, context.log);
     this.server.addService(BUS_SERVICE, { Push: (call: PushStream, respond: grpc.sendUnaryData<Buffer>) => this.accept(call, respond) });
     this.dropped = new WarnThrottle(context.timer, context.log);
     this.handlerErrors = new WarnThrottle(context.timer, context.log, 'error');

@@ -36,6 +36,12 @@ const KEEPALIVE_TIMEOUT_MS = 5_000;
 /** Streams one connection may open on a server; a link uses one. */
 const MAX_STREAMS_PER_CONNECTION = 16;
 
+/**
+ * HTTP/2 receive window of a bus server's connections and of each stream on
+ * them, in bytes (HTTP/2's default is 64 KiB). See widenReceiveWindow.
+ */
+export const RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
+
 /** Options shared by both ends: message size bound and keepalive. */
 function commonOptions(maxMessageBytes: number): grpc.ChannelOptions {
   return {

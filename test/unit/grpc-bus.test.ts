@@ -4,6 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { pack, Packr, Unpackr } from 'msgpackr';
+import * as http2 from 'node:http2';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -11,7 +12,7 @@ import { SystemTimer, type Timer, type TimerHandle } from '../../src/runtime/tim
 import type { BusAddress, BusLink, BusLinkState, BusMessageHandler } from '../../src/transport/bus.js';
 import { BusCodec, EncodeOnce, FrameError } from '../../src/transport/codec.js';
 import { GrpcBus, type GrpcBusOptions, type GrpcBusServer } from '../../src/transport/grpc-bus.js';
-import { hostPort } from '../../src/transport/grpc-service.js';
+import { hostPort, RECEIVE_WINDOW_BYTES } from '../../src/transport/grpc-service.js';
 import { WarnThrottle } from '../../src/transport/warn-throttle.js';
 
 const LOOPBACK = '127.0.0.1';
@@ -387,6 +388,18 @@ describe('GrpcBus hostile input', () => {
     link.send('after');
     await waitFor(() => received.includes('after'), 'the message after the throw');
     expect(link.state).toBe('ready');
+  });
+});
+
+describe('GrpcBus receive window', () => {
+  // A sender may run RECEIVE_WINDOW_BYTES ahead of a busy peer, not HTTP/2's 64 KiB (receive-window.ts).
+  it('grants each connection and each stream RECEIVE_WINDOW_BYTES', async () => {
+    const server = await listen(makeBus(), () => undefined);
+    const session = http2.connect(`http://${hostPort(server.address)}`);
+    cleanups.push(() => new Promise<void>((resolve) => session.close(() => resolve())));
+    session.on('error', () => undefined);
+    await waitFor(() => session.remoteSettings.initialWindowSize === RECEIVE_WINDOW_BYTES, 'the stream window in SETTINGS');
+    await waitFor(() => session.state.remoteWindowSize === RECEIVE_WINDOW_BYTES, 'the connection window update');
   });
 });
 
