@@ -270,6 +270,7 @@ export class ClusterWorkload {
     if (source === undefined || targets.length === 0) return this.count('moveSkipped');
     const target = targets[this.admin.int(targets.length)]!;
     if (!this.healthy(source) || !this.healthy(target)) return this.count('moveSkipped');
+    if (!configAgreed(this.sim.running())) return this.count('moveDisagreed');
     const move = migrateSlot(slot, source, target, this.sim.running());
     if (move === null) this.count('moveRefused');
     else if (typeof move === 'string') this.failures.push(`moving slot ${slot} from ${source.node} to ${target.node}: ${move}`);
@@ -285,6 +286,40 @@ export class ClusterWorkload {
   private healthy(l: Life): boolean {
     return clusterOf(l).state.state === 'ok' && l.server.pauseKind === null && l.server.replication?.loading !== true;
   }
+}
+
+/**
+ * redis-cli reshards only when every node agrees about the configuration
+ * ("Nodes don't agree about configuration!"): the same slots for each node.
+ * This operator also wants the same config epochs. Without them a target
+ * could close an import with an epoch below one the source had just taken
+ * for another slot; the source's claims still in flight then took the slot
+ * back everywhere, and the source itself, which had given it away, did not
+ * serve it (cluster seed 6460; Redis's rules end the same way).
+ */
+function configAgreed(running: readonly Life[]): boolean {
+  let agreed: string | null = null;
+  for (const l of running) {
+    const signature = configSignature(l);
+    if (signature === null || (agreed !== null && signature !== agreed)) return false;
+    agreed = signature;
+  }
+  return true;
+}
+
+/** A node's CLUSTER NODES reduced to what the nodes must agree on: each node's id, config epoch and slots. */
+function configSignature(l: Life): string | null {
+  const nodes = call(l, 'CLUSTER', 'NODES');
+  if (typeof nodes !== 'string') return null;
+  const lines = nodes.trim().split('\n');
+  // Fields: id, address, flags, primary, ping sent, pong received, config epoch, link state, then slots (and [migrations]).
+  return lines
+    .map((line) => {
+      const f = line.split(' ');
+      return [f[0], f[6], ...f.slice(8).filter((s) => !s.startsWith('['))].join(' ');
+    })
+    .sort()
+    .join('\n');
 }
 
 function ownsInOwnView(l: Life, slot: number): boolean {

@@ -42,6 +42,16 @@ describe('cluster simulator', () => {
     expect(result.failures).toEqual([]);
   });
 
+  // 6460: two slot moves 3 ms apart. The second move's target closed its import with an epoch below
+  // the one the first move's target (the second's source) had just taken; that source's earlier
+  // claims then gave the slot back to it everywhere, though it had handed the slot over and served
+  // it no more. The operator now moves slots only once every node agrees about slots and epochs,
+  // as redis-cli checks slots before it reshards (sim/cluster-workload.ts configAgreed).
+  it('seed 6460: the operator moves a slot only once the nodes agree about the configuration', async () => {
+    const result = await runClusterSeed(drawClusterParams(6460));
+    expect(result.failures).toEqual([]);
+  });
+
   // Slot moves during partitions (the fault mix default runs still leave out): a deposed primary
   // that kept moving on used to delete the keys of slots it lost, writes it took while cut off
   // included; it now hands them to the slot's owner (src/cluster/handoff.ts). Both seeds failed before.
