@@ -38,7 +38,9 @@ const MAX_STREAMS_PER_CONNECTION = 16;
 
 /**
  * HTTP/2 receive window of a bus server's connections and of each stream on
- * them, in bytes (HTTP/2's default is 64 KiB). See widenReceiveWindow.
+ * them, in bytes (HTTP/2's default is 64 KiB). See widenReceiveWindow. It
+ * is also the bound on what one connection can have a busy node hold unread:
+ * the connection window caps all its streams together.
  */
 export const RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
 
